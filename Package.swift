@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// vigil is one static binary. Module layout (see docs/design.md):
+// - VigilCore: pure logic (configuration, health model, supervisor state machine, rendering). No I/O.
+// - CVigilSystem / VigilSystem: the process layer (signals, spawn, reaping, syscalls).
+// - VigilAgent: the running agent on SwiftNIO (checks, probe server, client commands, logging).
+// - vigil: the executable's entry point and command line.
+let package = Package(
+    name: "vigil",
+    products: [
+        .executable(name: "vigil", targets: ["vigil"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        .target(name: "CVigilSystem"),
+        .target(name: "VigilCore"),
+        .target(
+            name: "VigilSystem",
+            dependencies: ["CVigilSystem", "VigilCore"]
+        ),
+        .target(
+            name: "VigilAgent",
+            dependencies: [
+                "VigilCore",
+                "VigilSystem",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "vigil",
+            dependencies: ["VigilAgent", "VigilCore", "VigilSystem"]
+        ),
+        .testTarget(
+            name: "VigilCoreTests",
+            dependencies: ["VigilCore"]
+        ),
+    ],
+    // Language mode 5: the agent confines its mutable state to one NIO event loop, which strict
+    // Sendable checking cannot see; VigilCore is plain value types either way.
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,40 @@
+#ifndef CVIGIL_SYSTEM_H
+#define CVIGIL_SYSTEM_H
+
+#include <signal.h>
+#include <sys/types.h>
+
+/// How the child's standard streams are set up. -1 means "inherit vigil's".
+typedef struct {
+    int stdin_fd;
+    int stdout_fd;
+    int stderr_fd;
+    /// Open /dev/null as stdin instead of stdin_fd.
+    int stdin_devnull;
+} cvigil_stdio;
+
+/// posix_spawnp with the settings a PID 1 needs: the given signal mask, every signal in `defaults`
+/// reset to SIG_DFL, its own process group, and the terminal's foreground group handed to the
+/// child when `take_terminal` is set and vigil owns the terminal. Returns 0 or an errno value.
+int cvigil_spawn(const char *file, char *const argv[], char *const envp[],
+                 const sigset_t *mask, const sigset_t *defaults,
+                 cvigil_stdio stdio, int take_terminal, pid_t *pid_out);
+
+/// sigwaitinfo that reports the signal and the sender's pid (0 when unknown). Returns the signal
+/// number or -1 with errno set.
+int cvigil_sigwait(const sigset_t *set, pid_t *sender);
+
+/// Whether the signal's current disposition is SIG_IGN.
+int cvigil_signal_is_ignored(int signo);
+
+int cvigil_set_child_subreaper(void);
+
+/// pipe2(O_CLOEXEC), which Swift cannot see without _GNU_SOURCE.
+int cvigil_pipe_cloexec(int fds[2]);
+
+int cvigil_wifexited(int status);
+int cvigil_wexitstatus(int status);
+int cvigil_wifsignaled(int status);
+int cvigil_wtermsig(int status);
+
+#endif

@@ -1,0 +1,97 @@
+import NIOCore
+import NIOPosix
+import VigilCore
+import VigilSystem
+
+typealias VigilSystemFiles = Files
+
+/// Runs one check once and reports a `CheckResult` within the check's timeout, whatever the
+/// target does: the timeout closes connections and kills exec groups.
+final class CheckExecutor {
+    let loop: EventLoop
+    let resolver: AddressResolver
+    let processes: ExecCheckProcesses
+
+    init(loop: EventLoop, resolver: AddressResolver, processes: ExecCheckProcesses) {
+        self.loop = loop
+        self.resolver = resolver
+        self.processes = processes
+    }
+
+    func run(_ spec: CheckSpec) -> EventLoopFuture<CheckResult> {
+        let started = Clock.monotonicMilliseconds
+        let promise = loop.makePromise(of: (Bool, String).self)
+        var cancel: () -> Void = {}
+        switch spec.target {
+        case .http(let target):
+            cancel = HTTPCheck.run(target, spec: spec, resolver: resolver, on: loop, promise: promise)
+        case .tcp(let host, let port):
+            let connect = resolver.resolve(host: host, port: port, on: loop).flatMap { address in
+                ClientBootstrap(group: self.loop).connectTimeout(.milliseconds(spec.timeout.milliseconds)).connect(to: address)
+            }
+            connect.whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    channel.close(promise: nil)
+                    promise.succeed((true, "connected"))
+                case .failure(let error):
+                    promise.succeed((false, Self.describe(error)))
+                }
+            }
+        case .unix(let path):
+            ClientBootstrap(group: loop).connectTimeout(.milliseconds(spec.timeout.milliseconds))
+                .connect(unixDomainSocketPath: path).whenComplete { result in
+                    switch result {
+                    case .success(let channel):
+                        channel.close(promise: nil)
+                        promise.succeed((true, "connected"))
+                    case .failure(let error):
+                        promise.succeed((false, Self.describe(error)))
+                    }
+                }
+        case .exec(let arguments):
+            cancel = processes.run(arguments, on: loop, promise: promise)
+        case .file(let path):
+            switch Files.modificationTime(path) {
+            case .failure(let error):
+                promise.succeed((false, error.errno == 2 ? "\(path) does not exist" : "\(error)"))
+            case .success(let modified):
+                if let maxAge = spec.maxAge {
+                    let age = Clock.wallMilliseconds - modified
+                    if age > maxAge.milliseconds {
+                        promise.succeed((false, "\(path) last modified \(DurationText.format(.milliseconds(age / 1000 * 1000))) ago, more than \(DurationText.format(maxAge))"))
+                    } else {
+                        promise.succeed((true, "\(path) modified \(DurationText.format(.milliseconds(age / 1000 * 1000))) ago"))
+                    }
+                } else {
+                    promise.succeed((true, "\(path) exists"))
+                }
+            }
+        }
+        let timeout = loop.scheduleTask(in: .milliseconds(spec.timeout.milliseconds)) {
+            promise.succeed((false, "timed out after \(DurationText.format(spec.timeout))"))
+            cancel()
+        }
+        return promise.futureResult.map { passed, message in
+            timeout.cancel()
+            let elapsed = Duration.milliseconds(Clock.monotonicMilliseconds - started)
+            return CheckResult(passed: passed, message: message, duration: elapsed)
+        }
+    }
+
+    static func describe(_ error: Error) -> String {
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case 111: return "connection refused"
+            case 2: return "no such socket"
+            case 113: return "no route to host"
+            default: return "\(error)"
+            }
+        }
+        if error is ChannelError, case .connectTimeout = error as! ChannelError { return "connect timed out" }
+        if let error = error as? NIOConnectionError {
+            return error.connectionErrors.first.map { describe($0.error) } ?? "could not resolve \(error.host)"
+        }
+        return "\(error)"
+    }
+}

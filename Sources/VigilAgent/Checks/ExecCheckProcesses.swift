@@ -1,0 +1,141 @@
+import NIOCore
+import NIOPosix
+import VigilCore
+import VigilSystem
+
+/// Runs `exec:` checks: each in its own process group, stdin from /dev/null, stdout and stderr
+/// into a pipe of which the first 10 KiB are kept as the reason. At exit or timeout the whole
+/// group is SIGKILLed, so nothing it started outlives it; the signal loop reaps everything.
+final class ExecCheckProcesses {
+    static let outputLimit = 10 * 1024
+
+    let registry: ChildRegistry
+    let inherited: InheritedSignalState
+    /// Process groups of running exec checks, killed when vigil exits. Event-loop confined.
+    private(set) var liveGroups: Set<Int32> = []
+
+    init(registry: ChildRegistry, inherited: InheritedSignalState) {
+        self.registry = registry
+        self.inherited = inherited
+    }
+
+    func run(_ arguments: [String], on loop: EventLoop, promise: EventLoopPromise<(Bool, String)>) -> () -> Void {
+        let readEnd: Int32, writeEnd: Int32
+        do {
+            (readEnd, writeEnd) = try Pipes.make()
+        } catch {
+            promise.succeed((false, "\(error)"))
+            return {}
+        }
+        var request = SpawnRequest(arguments: arguments)
+        request.stdout = writeEnd
+        request.stderr = writeEnd
+        request.stdinFromDevNull = true
+        let output = OutputCollector(limit: Self.outputLimit)
+        var exit: Termination? = nil
+        var outputClosed = false
+        var finished = false
+        var pipeChannel: Channel? = nil
+
+        func finishIfDone(force: Bool = false) {
+            guard !finished, let exit, outputClosed || force else { return }
+            finished = true
+            pipeChannel?.close(promise: nil)
+            let text = output.text
+            switch exit {
+            case .exited(0):
+                promise.succeed((true, text.isEmpty ? "exit code 0" : text))
+            default:
+                let what = "\(exit)"
+                promise.succeed((false, text.isEmpty ? what : "\(what): \(text)"))
+            }
+        }
+
+        let spawned = registry.spawn(request, inherited: inherited) { termination in
+            loop.execute {
+                exit = termination
+                finishIfDone()
+                // Output still in flight after exit gets a moment, not forever (a grandchild may hold the pipe).
+                loop.scheduleTask(in: .milliseconds(100)) { finishIfDone(force: true) }
+            }
+        }
+        Pipes.close(writeEnd)
+        guard case .success(let pid) = spawned else {
+            Pipes.close(readEnd)
+            if case .failure(let error) = spawned {
+                promise.succeed((false, "\(arguments[0]): \(Termination.spawnFailed(errno: error.errno))"))
+            }
+            return {}
+        }
+        liveGroups.insert(pid)
+        promise.futureResult.whenComplete { _ in
+            // Whatever the check left behind in its group goes with it.
+            ProcessControl.send(9, to: -pid)
+            self.liveGroups.remove(pid)
+        }
+        NIOPipeBootstrap(group: loop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(output)
+                }
+            }
+            .takingOwnershipOfDescriptor(input: readEnd)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    pipeChannel = channel
+                    channel.closeFuture.whenComplete { _ in
+                        outputClosed = true
+                        finishIfDone()
+                    }
+                case .failure:
+                    Pipes.close(readEnd)
+                    outputClosed = true
+                    finishIfDone()
+                }
+            }
+        return {
+            ProcessControl.send(9, to: -pid)
+            pipeChannel?.close(promise: nil)
+        }
+    }
+
+    /// SIGKILL every running exec check's group (vigil is exiting).
+    func killAll() {
+        for group in liveGroups { ProcessControl.send(9, to: -group) }
+    }
+
+    final class OutputCollector: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let limit: Int
+        var bytes: [UInt8] = []
+
+        init(limit: Int) { self.limit = limit }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            var buffer = unwrapInboundIn(data)
+            let room = limit - bytes.count
+            if room > 0, let chunk = buffer.readBytes(length: min(room, buffer.readableBytes)) {
+                bytes.append(contentsOf: chunk)
+            }
+        }
+
+        func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+            if event is ChannelEvent, case .inputClosed = event as! ChannelEvent { context.close(promise: nil) }
+            context.fireUserInboundEventTriggered(event)
+        }
+
+        var text: String {
+            String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+        }
+    }
+}
+
+extension String {
+    func trimmingWhitespace() -> String {
+        var slice = Substring(self)
+        while let first = slice.first, first.isWhitespace { slice.removeFirst() }
+        while let last = slice.last, last.isWhitespace { slice.removeLast() }
+        return String(slice)
+    }
+}

@@ -1,0 +1,55 @@
+public enum SignalTarget: String, Sendable { case group, child }
+public enum LogFormat: String, Sendable { case text, json }
+public enum LogLevelSetting: String, Sendable, Comparable {
+    case debug, info, warn, error
+    public static func < (a: Self, b: Self) -> Bool {
+        let order: [Self] = [.debug, .info, .warn, .error]
+        return order.firstIndex(of: a)! < order.firstIndex(of: b)!
+    }
+}
+public enum RestartPolicy: String, Sendable { case never, onFailure = "on-failure", always }
+public enum DetailsPolicy: String, Sendable { case local, always, never }
+public enum AdminPolicy: String, Sendable { case local, token, off }
+
+/// Everything vigil was told through its environment, validated.
+public struct Configuration: Sendable {
+    /// nil when `VIGIL_LISTEN=off`; an empty host means every interface.
+    public var listen: HostPort? = HostPort(host: "", port: 7979)
+    public var signalTarget: SignalTarget = .group
+    public var stopSignal: Int32 = 15
+    public var stopTimeout: Duration = .seconds(20)
+    public var logFormat: LogFormat = .text
+    public var logLevel: LogLevelSetting = .info
+    public var checks: [CheckSpec] = []
+    public var minReady: Duration = .zero
+    public var drainDelay: Duration = .seconds(5)
+    public var drainPorts: [Int] = []
+    public var drainTimeout: Duration = .seconds(30)
+    public var restart: RestartPolicy = .never
+    public var restartBackoffMax: Duration = .seconds(30)
+    public var restartUnhealthy: Bool = false
+    public var details: DetailsPolicy = .local
+    public var admin: AdminPolicy = .local
+    public var adminToken: String? = nil
+
+    public init() {}
+
+    /// Kubernetes' default `terminationGracePeriodSeconds`.
+    public static let kubernetesDefaultGracePeriod: Duration = .seconds(30)
+
+    /// The longest a SIGTERM-initiated stop can take before vigil exits.
+    public var worstCaseStopDuration: Duration {
+        let drain = drainPorts.isEmpty ? drainDelay : max(drainDelay, drainTimeout)
+        return drain + stopTimeout
+    }
+}
+
+/// Where an effective setting's value came from, as `vigil config` shows it.
+public enum SettingSource: String, Sendable { case environment, `default` }
+
+public struct EffectiveSetting: Sendable, Equatable {
+    public var name: String
+    /// Already masked for secrets.
+    public var value: String
+    public var source: SettingSource
+}

@@ -1,0 +1,75 @@
+import CVigilSystem
+import VigilCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Who waits on which child. Spawning and registering happen under the same lock the reaper
+/// takes, so a child that exits at once is never reaped before its waiter is known.
+public final class ChildRegistry: @unchecked Sendable {
+    public typealias Waiter = @Sendable (Termination) -> Void
+
+    private var lock = pthread_mutex_t()
+    private var waiters: [Int32: Waiter] = [:]
+    private let onUnclaimed: @Sendable (Int32, Termination) -> Void
+
+    public init(onUnclaimed: @escaping @Sendable (Int32, Termination) -> Void = { _, _ in }) {
+        pthread_mutex_init(&lock, nil)
+        self.onUnclaimed = onUnclaimed
+    }
+
+    func deliver(pid: Int32, _ termination: Termination) {
+        pthread_mutex_lock(&lock)
+        let waiter = waiters.removeValue(forKey: pid)
+        pthread_mutex_unlock(&lock)
+        if let waiter { waiter(termination) } else { onUnclaimed(pid, termination) }
+    }
+
+    /// Spawns and registers `waiter` for the new pid atomically with respect to reaping.
+    public func spawn(_ request: SpawnRequest, inherited: InheritedSignalState, waiter: @escaping Waiter) -> Result<Int32, SystemError> {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        let result = Spawner.spawn(request, inherited: inherited)
+        if case .success(let pid) = result { waiters[pid] = waiter }
+        return result
+    }
+}
+
+public struct SpawnRequest: Sendable {
+    public var arguments: [String]
+    /// Descriptors for the child's stdout and stderr; nil inherits vigil's own.
+    public var stdout: Int32? = nil
+    public var stderr: Int32? = nil
+    public var stdinFromDevNull = false
+    /// Hand the terminal's foreground group to the child when vigil owns the terminal.
+    public var takeTerminal = false
+
+    public init(arguments: [String]) { self.arguments = arguments }
+}
+
+enum Spawner {
+    /// posix_spawnp in a new process group with the inherited mask and default dispositions.
+    static func spawn(_ request: SpawnRequest, inherited: InheritedSignalState) -> Result<Int32, SystemError> {
+        var mask = inherited.mask
+        var defaults = inherited.defaults
+        let stdio = cvigil_stdio(
+            stdin_fd: -1, stdout_fd: request.stdout ?? -1, stderr_fd: request.stderr ?? -1,
+            stdin_devnull: request.stdinFromDevNull ? 1 : 0)
+        var cArguments: [UnsafeMutablePointer<CChar>?] = request.arguments.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let rc = cvigil_spawn(cArguments[0], &cArguments, environ, &mask, &defaults, stdio, request.takeTerminal ? 1 : 0, &pid)
+        return rc == 0 ? .success(pid) : .failure(SystemError("posix_spawnp", errno: rc))
+    }
+}
+
+public enum Pipes {
+    /// A close-on-exec pipe: (read end, write end).
+    public static func make() throws(SystemError) -> (Int32, Int32) {
+        var fds: [Int32] = [-1, -1]
+        try retryingEINTR("pipe2") { cvigil_pipe_cloexec(&fds) }
+        return (fds[0], fds[1])
+    }
+
+    public static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+}

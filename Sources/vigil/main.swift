@@ -1,0 +1,87 @@
+import Logging
+import VigilAgent
+import VigilCore
+import VigilSystem
+#if canImport(Glibc)
+import Glibc
+#endif
+
+// First, before any thread exists: block every signal so that only the signal loop takes them,
+// and remember the mask and ignored signals vigil was given, to hand them to the app unchanged.
+let inherited = InheritedSignalState.captureAndBlockAll()
+
+let version = "0.1.0"
+
+func fail(_ message: String, code: Int32) -> Never {
+    Files.writeAll(2, Array("vigil: \(message)\n".utf8))
+    exit(code)
+}
+
+func out(_ text: String) {
+    Files.writeAll(1, Array(text.utf8))
+}
+
+let invocation: Invocation
+do {
+    invocation = try Invocation.parse(Array(CommandLine.arguments.dropFirst()))
+} catch {
+    fail("\(error)\nRun 'vigil --help' for usage.", code: 2)
+}
+
+let parsed = ConfigurationParser.parse(ProcessEnvironment.current())
+
+func reportProblemsAndExit() -> Never {
+    for problem in parsed.problems { Files.writeAll(2, Array("vigil: error: \(problem)\n".utf8)) }
+    let count = parsed.problems.count
+    fail("\(count) configuration problem\(count == 1 ? "" : "s"); nothing was started", code: 2)
+}
+
+switch invocation {
+case .help:
+    out(Invocation.helpText)
+    exit(0)
+case .version:
+    out("vigil \(version)\n")
+    exit(0)
+case .config(let checkOnly):
+    if !checkOnly { out(ConfigTable.render(parsed.effective)) }
+    for warning in parsed.warnings { Files.writeAll(2, Array("vigil: warning: \(warning)\n".utf8)) }
+    if !parsed.problems.isEmpty { reportProblemsAndExit() }
+    if checkOnly { out("configuration ok\n") }
+    exit(0)
+case .probe(let probe, let timeout):
+    if !parsed.problems.isEmpty { reportProblemsAndExit() }
+    switch AgentClient.request(.GET, "/\(probe.endpointName)?verbose", configuration: parsed.configuration, timeout: timeout) {
+    case .success(let answer):
+        out(answer.body)
+        exit(answer.status == 200 ? 0 : 1)
+    case .failure(let failure):
+        fail("\(failure)", code: 1)
+    }
+case .status(let json, let timeout):
+    if !parsed.problems.isEmpty { reportProblemsAndExit() }
+    switch AgentClient.request(.GET, json ? "/status?format=json" : "/status", configuration: parsed.configuration, timeout: timeout) {
+    case .success(let answer):
+        out(answer.body)
+        exit(answer.status == 200 ? 0 : 1)
+    case .failure(let failure):
+        fail("\(failure)", code: 1)
+    }
+case .drain(let cancel, let timeout):
+    if !parsed.problems.isEmpty { reportProblemsAndExit() }
+    switch AgentClient.request(cancel ? .DELETE : .POST, "/drain", configuration: parsed.configuration, timeout: timeout) {
+    case .success(let answer):
+        out(answer.body)
+        exit(answer.status == 200 ? 0 : 1)
+    case .failure(let failure):
+        fail("\(failure)", code: 1)
+    }
+case .run(let command):
+    if !parsed.problems.isEmpty { reportProblemsAndExit() }
+    let configuration = parsed.configuration
+    LoggingSystem.bootstrap { _ in VigilLogHandler(format: configuration.logFormat, level: configuration.logLevel) }
+    let logger = Logger(label: "vigil")
+    for warning in parsed.warnings { logger.warning("\(warning)") }
+    if ProcessControl.pid != 1 { ProcessControl.becomeChildSubreaper() }
+    Agent(configuration: configuration, command: command, inherited: inherited, logger: logger).run()
+}

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Runs every suite: Swift unit tests, black-box integration tests (the static binary as PID 1 and
+# not), the container suite (podman + runc) and the load-balancer end-to-end tests (HAProxy), and
+# the benchmarks' smoke mode. Installs what it needs with apt-get/pip when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for tool in curl:curl podman:podman runc:runc haproxy:haproxy wrk:wrk hey:hey nginx:nginx-light \
+            tini:tini dumb-init:dumb-init catatonit:catatonit busybox:busybox-static hyperfine:hyperfine \
+            debootstrap:debootstrap file:file ip:iproute2 ps:procps strip:binutils unshare:util-linux; do
+    command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
+done
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
+if [ ${#need[@]} -gt 0 ]; then
+    echo "== installing: ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+python3 -c 'import pytest, prometheus_client' 2>/dev/null || python3 -m pip install -q pytest prometheus_client
+
+echo "== swift test (unit)"
+swift test 2>&1 | tail -n 30
+
+echo "== static release build"
+./scripts/build-static.sh
+
+export VIGIL_BIN="$PWD/out/vigil"
+echo "== black-box, container and load-balancer tests"
+python3 -m pytest -q -p no:cacheprovider Tests/integration Tests/e2e Tests/container "$@"
+
+echo "== benchmarks (smoke)"
+./scripts/bench.sh --smoke

@@ -63,13 +63,14 @@ func spec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 3, succ
     @Test func startupLatchesOnceEveryStartupAndReadinessCheckPassed() {
         var model = HealthModel(checks: [spec("warm", probes: [.startup]), spec("db")], minReady: .zero, at: at(0))
         _ = model.setProcessRunning(true, at: at(0))
-        _ = model.record(pass(), forCheck: 1, at: at(1))  // db
+        let db = model.index(ofCheck: "db")!, warm = model.index(ofCheck: "warm")!
+        _ = model.record(pass(), forCheck: db, at: at(1))
         #expect(!model.evaluate(.startup, at: at(1)).passed)
-        let events = model.record(pass(), forCheck: 0, at: at(2))  // warm
+        let events = model.record(pass(), forCheck: warm, at: at(2))
         #expect(events.contains(.startupCompleted))
-        _ = model.record(fail(), forCheck: 1, at: at(3))
-        _ = model.record(fail(), forCheck: 1, at: at(4))
-        _ = model.record(fail(), forCheck: 1, at: at(5))
+        _ = model.record(fail(), forCheck: db, at: at(3))
+        _ = model.record(fail(), forCheck: db, at: at(4))
+        _ = model.record(fail(), forCheck: db, at: at(5))
         #expect(model.evaluate(.startup, at: at(5)).passed)
         #expect(!model.evaluate(.ready, at: at(5)).passed)
     }

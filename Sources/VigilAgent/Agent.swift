@@ -234,7 +234,8 @@ public final class Agent {
                 if to == .failing { logger.warning("check \(name) is \(to.rawValue)", metadata: metadata) }
                 else { logger.info("check \(name) is \(to.rawValue)", metadata: metadata) }
             case .probeChanged(let probe, let passed):
-                logger.info("\(probe.rawValue) \(passed ? "passes" : "fails")")
+                // While the app is down its exit was logged; the probes failing with it are no news.
+                if health.processRunning || passed { logger.info("\(probe.rawValue) \(passed ? "passes" : "fails")") }
                 if probe == .ready { readySince = passed ? Clock.monotonicMilliseconds : nil }
                 if probe == .live && !passed && health.processRunning {
                     perform(supervisor.handle(.livenessFailed))

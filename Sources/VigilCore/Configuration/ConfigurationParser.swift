@@ -343,6 +343,16 @@ public struct ConfigurationParser {
                 variable: "VIGIL_ADMIN_TOKEN", value: nil, message: "must be set when VIGIL_ADMIN=token",
                 example: "VIGIL_ADMIN_TOKEN=s3cret-token"))
         }
+        for index in configuration.checks.indices {
+            // The default timeout follows a shorter interval; only an explicit one is an error.
+            let key = Settings.checkPrefix + configuration.checks[index].name.uppercased() + "_TIMEOUT"
+            if environment[key] == nil {
+                configuration.checks[index].timeout = min(configuration.checks[index].timeout, configuration.checks[index].interval)
+                if let entry = effective.firstIndex(where: { $0.name == key }) {
+                    effective[entry].value = DurationText.format(configuration.checks[index].timeout)
+                }
+            }
+        }
         for check in configuration.checks where check.timeout > check.interval {
             let key = Settings.checkPrefix + check.name.uppercased() + "_TIMEOUT"
             problems.append(ConfigurationProblem(

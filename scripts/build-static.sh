@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib -Xswiftc -static-executable \
     -Xswiftc -Osize -Xlinker --gc-sections --scratch-path .build-static "$@"
 mkdir -p out
-cp .build-static/release/vigil out/vigil
-strip out/vigil
+# Replace by rename: a running copy (a test, a benchmark) keeps its old inode.
+cp .build-static/release/vigil out/vigil.tmp
+strip out/vigil.tmp
+mv -f out/vigil.tmp out/vigil
 ls -l out/vigil | awk '{print "out/vigil: " $5 " bytes"}'

@@ -27,7 +27,13 @@ echo "== static release build"
 
 export VIGIL_BIN="$PWD/out/vigil"
 echo "== black-box, container and load-balancer tests"
-python3 -m pytest -q -p no:cacheprovider Tests/integration Tests/e2e Tests/container "$@"
+# One pytest per suite: each folder has its own conftest.py with its own helpers.
+status=0
+for suite in Tests/integration Tests/e2e Tests/container; do
+    echo "== pytest $suite"
+    python3 -m pytest -q -p no:cacheprovider "$suite" "$@" || status=1
+done
+[ $status -eq 0 ] || { echo "== some black-box suites failed" >&2; exit 1; }
 
 echo "== benchmarks (smoke)"
 ./scripts/bench.sh --smoke

@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "CVigilSystem.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <spawn.h>
 #include <string.h>
@@ -21,7 +23,11 @@ int cvigil_spawn(const char *file, char *const argv[], char *const envp[],
 
     short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETPGROUP;
     posix_spawnattr_setsigmask(&attr, mask);
-    posix_spawnattr_setsigdefault(&attr, defaults);
+    // glibc's posix_spawn leaves its internal signals 32 and 33 ignored in the child unless they
+    // are in the sigdefault set, and sigaddset refuses them: set their bits directly.
+    sigset_t all_defaults = *defaults;
+    all_defaults.__val[0] |= (1UL << 31) | (1UL << 32);
+    posix_spawnattr_setsigdefault(&attr, &all_defaults);
     posix_spawnattr_setpgroup(&attr, 0);
 #ifdef POSIX_SPAWN_TCSETPGROUP
     // Like tini: an interactive app must own the terminal, or reading it stops it with SIGTTIN.
@@ -46,6 +52,47 @@ int cvigil_spawn(const char *file, char *const argv[], char *const envp[],
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attr);
     return rc;
+}
+
+void cvigil_cloexec_all_except(const int *keep, int keep_count) {
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL) {
+        // No /proc: mark the low range, where vigil's own descriptors are.
+        for (int fd = 3; fd < 1024; fd++) {
+            int keep_it = 0;
+            for (int i = 0; i < keep_count; i++) if (keep[i] == fd) keep_it = 1;
+            int flags = fcntl(fd, F_GETFD);
+            if (!keep_it && flags >= 0 && !(flags & FD_CLOEXEC)) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+        }
+        return;
+    }
+    int own = dirfd(dir);
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        int fd = atoi(entry->d_name);
+        if (fd < 3 || fd == own) continue;
+        int keep_it = 0;
+        for (int i = 0; i < keep_count; i++) if (keep[i] == fd) keep_it = 1;
+        if (keep_it) continue;
+        int flags = fcntl(fd, F_GETFD);
+        if (flags >= 0 && !(flags & FD_CLOEXEC)) fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+    closedir(dir);
+}
+
+int cvigil_list_fds(int *out, int max) {
+    DIR *dir = opendir("/proc/self/fd");
+    if (dir == NULL) return 0;
+    int own = dirfd(dir), count = 0;
+    struct dirent *entry;
+    while ((entry = readdir(dir)) != NULL && count < max) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+        int fd = atoi(entry->d_name);
+        if (fd >= 3 && fd != own) out[count++] = fd;
+    }
+    closedir(dir);
+    return count;
 }
 
 int cvigil_sigwait(const sigset_t *set, pid_t *sender) {

@@ -9,6 +9,8 @@ public struct InheritedSignalState: @unchecked Sendable {
     public let mask: sigset_t
     /// Signals whose disposition was SIG_IGN when vigil started: they stay ignored in children.
     public let ignored: Set<Int32>
+    /// Descriptors >= 3 vigil was started with: passed on to the app, never closed.
+    public let descriptors: [Int32]
 
     /// Blocks every signal on the calling thread and returns what was there before. Call first
     /// thing in `main`, before any thread exists, so every thread inherits the full mask and
@@ -22,7 +24,9 @@ public struct InheritedSignalState: @unchecked Sendable {
         for signal in Int32(1)...Int32(64) where cvigil_signal_is_ignored(signal) != 0 {
             ignored.insert(signal)
         }
-        return InheritedSignalState(mask: original, ignored: ignored)
+        var descriptors = [Int32](repeating: -1, count: 1024)
+        let count = cvigil_list_fds(&descriptors, Int32(descriptors.count))
+        return InheritedSignalState(mask: original, ignored: ignored, descriptors: Array(descriptors.prefix(Int(count))))
     }
 
     /// The signals a child must get back with SIG_DFL: all but those ignored at vigil's start.

@@ -58,6 +58,9 @@ enum Spawner {
         var cArguments: [UnsafeMutablePointer<CChar>?] = request.arguments.map { strdup($0) } + [nil]
         defer { cArguments.forEach { free($0) } }
         var pid: pid_t = 0
+        inherited.descriptors.withUnsafeBufferPointer { keep in
+            cvigil_cloexec_all_except(keep.baseAddress, Int32(keep.count))
+        }
         let rc = cvigil_spawn(cArguments[0], &cArguments, environ, &mask, &defaults, stdio, request.takeTerminal ? 1 : 0, &pid)
         return rc == 0 ? .success(pid) : .failure(SystemError("posix_spawnp", errno: rc))
     }

@@ -20,6 +20,14 @@ int cvigil_spawn(const char *file, char *const argv[], char *const envp[],
                  const sigset_t *mask, const sigset_t *defaults,
                  cvigil_stdio stdio, int take_terminal, pid_t *pid_out);
 
+/// Marks every open descriptor >= 3 close-on-exec except those in `keep` (the ones vigil
+/// inherited, which the app gets like under tini). SwiftNIO opens its epoll and listening
+/// descriptors without O_CLOEXEC, so this runs before each spawn.
+void cvigil_cloexec_all_except(const int *keep, int keep_count);
+
+/// The open descriptors >= 3, at most `max` of them; 0 when /proc is not mounted.
+int cvigil_list_fds(int *out, int max);
+
 /// sigwaitinfo that reports the signal and the sender's pid (0 when unknown). Returns the signal
 /// number or -1 with errno set.
 int cvigil_sigwait(const sigset_t *set, pid_t *sender);

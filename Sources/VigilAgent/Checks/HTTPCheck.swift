@@ -27,7 +27,7 @@ enum HTTPCheck {
                     promise.succeed((false, "HTTP \(response.status), expected \(spec.expectStatus)"))
                     return
                 }
-                if let expected = spec.expectBody, !response.body.contains(expected) {
+                if let expected = spec.expectBody, !TextSearch.contains(response.body, expected) {
                     promise.succeed((false, "HTTP \(response.status), body does not contain \"\(expected)\""))
                     return
                 }

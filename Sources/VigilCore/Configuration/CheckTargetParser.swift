@@ -14,7 +14,7 @@ enum CheckTargetParser {
                 return .failure(ValueError(error == .unterminatedQuote ? "unterminated quote in the command" : "trailing backslash in the command"))
             }
         }
-        guard let schemeEnd = value.firstRange(of: "://") else {
+        guard let schemeEnd = TextSearch.firstRange(of: "://", in: value) else {
             return .failure(ValueError("not a check target (use http://, https://, tcp://, unix://, exec: or file://)"))
         }
         let scheme = value[..<schemeEnd.lowerBound].lowercased()

@@ -239,7 +239,7 @@ public struct ConfigurationParser {
     }
 
     private func looksLikeTarget(_ value: String) -> Bool {
-        value.hasPrefix("exec:") || value.contains("://")
+        value.hasPrefix("exec:") || TextSearch.contains(value, "://")
     }
 
     /// Check targets may carry secrets in query strings or commands; show them, they are vigil's own.

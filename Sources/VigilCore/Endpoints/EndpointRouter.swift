@@ -21,7 +21,7 @@ public enum EndpointRouter {
             return reply
         }
         let wantsJSON = parameters.value("format") == "json"
-            || (request.accept?.contains("application/json") ?? false)
+            || (request.accept.map { TextSearch.contains($0, "application/json") } ?? false)
         let showReasons = snapshot.details == .always || (snapshot.details == .local && request.isLoopback)
 
         switch segments.count {

@@ -26,7 +26,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
 
@@ -41,6 +40,14 @@ TAG_VARIABLE = "E2E_INSTANCE_TAG"
 
 # ----------------------------------------------------------------------------------------------
 # small helpers
+
+# Measurements worth showing at the end of a test run (the e2e conftest prints them).
+SUMMARY = []
+
+
+def report(line):
+    SUMMARY.append(line)
+    print(line, flush=True)
 
 def free_port():
     with socket.socket() as s:
@@ -275,8 +282,9 @@ class Instance:
         self.slot = None
         self.started = time.monotonic()
         self.stopped_at = None
-        env = base_env(PORT=self.app_port, STARTUP_DELAY=startup_delay, HOST="127.0.0.1",
-                       **{TAG_VARIABLE: self.tag}, **(app_env or {}))
+        app_settings = {"PORT": self.app_port, "STARTUP_DELAY": startup_delay, "HOST": "127.0.0.1", TAG_VARIABLE: self.tag}
+        app_settings.update(app_env or {})
+        env = base_env(**app_settings)
         app = list(command) if command else [PYTHON, DEMO_APP]
         if init == "vigil":
             settings = {
@@ -287,8 +295,12 @@ class Instance:
                 "VIGIL_DRAIN_DELAY": "2s",
                 "VIGIL_STOP_TIMEOUT": "5s",
             }
-            settings.update({k: str(v) for k, v in (vigil_env or {}).items()})
-            settings = {k: v for k, v in settings.items() if v is not None}
+            # Values may name the instance's ports: "{app_port}", "{vigil_port}". None removes a default.
+            settings.update(vigil_env or {})
+            settings = {k: str(v).format(app_port=self.app_port, vigil_port=self.vigil_port)
+                        for k, v in settings.items() if v is not None}
+            if "VIGIL_CHECK_APP" not in settings:  # removed by the caller: drop its options too
+                settings = {k: v for k, v in settings.items() if not k.startswith("VIGIL_CHECK_APP_")}
             env.update(settings)
             argv = [VIGIL, "--"] + app
         elif init == "tini":
@@ -318,7 +330,10 @@ class Instance:
 
     def app_pid(self):
         status, body = self.app("/pid")
-        return int(body.strip()) if status == 200 else None
+        try:
+            return int(body.strip()) if status == 200 else None
+        except ValueError:  # cut short: the app was stopping
+            return None
 
     def metric(self, name):
         """A value from vigil's /metrics (first sample of NAME), or None."""
@@ -472,10 +487,12 @@ class Cluster:
         self.haproxy.activate(instance.slot)
         return up
 
-    def close(self):
+    def close(self, keep_workdir=True):
         for instance in self.instances:
             instance.cleanup()
         self.haproxy.stop()
+        if self._own_workdir and not keep_workdir:
+            shutil.rmtree(self.workdir, ignore_errors=True)
 
     def __enter__(self):
         return self
@@ -503,17 +520,24 @@ def record_results(results, path=None):
 
 def run_rolling_upgrade(init="vigil", replacements=3, replicas=2, startup_delay=1.0, drain_delay="2s",
                         propagation_lag=1.0, connections=8, pause_ms=20, check_inter="200ms",
-                        settle=1.0, vigil_env=None, workdir=None, results_path=None, log=print):
+                        settle=1.0, vigil_env=None, workdir=None, results_path=None, log=print,
+                        keep_workdir=None):
     """A rolling upgrade (maxSurge 1, maxUnavailable 0) under load through HAProxy.
 
     REPLICAS instances serve; then, REPLACEMENTS times: start a new instance (STARTUP_DELAY s to
     listen), wait until HAProxy marks it UP, SIGTERM the oldest, and PROPAGATION_LAG s later take it
-    out of HAProxy. Returns the counts: requests, failed (non-2xx + socket errors) and details."""
+    out of HAProxy. Returns the counts: requests, failed (non-2xx + socket errors) and details.
+
+    Logs (HAProxy's, with one line per request, each instance's, wrk's) go to WORKDIR; without
+    one, to a temporary directory that is removed afterwards unless KEEP_WORKDIR is true or vigil
+    let requests fail."""
     settings = {"VIGIL_DRAIN_DELAY": drain_delay}
     settings.update(vigil_env or {})
     started = time.monotonic()
     steps = []
-    with Cluster(workdir=workdir, init=init, slots=replicas + replacements + 1, inter=check_inter) as cluster:
+    cluster = Cluster(workdir=workdir, init=init, slots=replicas + replacements + 1, inter=check_inter)
+    counts = None
+    try:
         def launch():
             instance = cluster.start(startup_delay=startup_delay, vigil_env=settings)
             cluster.add(instance)
@@ -523,7 +547,6 @@ def run_rolling_upgrade(init="vigil", replacements=3, replicas=2, startup_delay=
         for instance in serving:
             cluster.wait_up(instance, timeout=20)
         load = Load(cluster.url, cluster.workdir, connections=connections, pause_ms=pause_ms)
-        counts = None
         try:
             time.sleep(settle)
             old_instances = []
@@ -552,6 +575,11 @@ def run_rolling_upgrade(init="vigil", replacements=3, replicas=2, startup_delay=
         counts["haproxy_5xx"] = int(frontend.get("hrsp_5xx") or 0)
         counts["haproxy_2xx"] = int(frontend.get("hrsp_2xx") or 0)
         counts["workdir"] = cluster.workdir
+    finally:
+        keep = keep_workdir if keep_workdir is not None else bool(counts and init == "vigil" and counts["failed"])
+        cluster.close(keep_workdir=keep)
+        if counts and cluster._own_workdir and not keep:
+            counts.pop("workdir", None)
     counts.update({
         "init": init,
         "replacements": replacements,
@@ -583,11 +611,12 @@ def main(argv=None):
     parser.add_argument("--pause-ms", type=int, default=20)
     parser.add_argument("--check-inter", default="200ms")
     parser.add_argument("--json", help="merge the counts into this JSON file (default $VIGIL_E2E_RESULTS)")
+    parser.add_argument("--workdir", help="keep HAProxy's, wrk's and the instances' logs here")
     args = parser.parse_args(argv)
     counts = run_rolling_upgrade(init=args.init, replacements=args.replacements, replicas=args.replicas,
                                  drain_delay=args.drain_delay, propagation_lag=args.propagation_lag,
                                  connections=args.connections, pause_ms=args.pause_ms,
-                                 check_inter=args.check_inter, results_path=args.json,
+                                 check_inter=args.check_inter, results_path=args.json, workdir=args.workdir,
                                  log=lambda line: print(line, file=sys.stderr))
     print(json.dumps(counts, indent=2, sort_keys=True))
 

@@ -319,6 +319,13 @@ def test_a_suffix_is_an_option_only_when_its_check_exists():
     assert setting(lines, "VIGIL_CHECK_DB_EXTRA_PROBES") == ("ready", "default")
 
 
+def test_the_default_timeout_follows_a_shorter_interval():
+    code, lines, err = config_lines({"VIGIL_CHECK_DB": "tcp://127.0.0.1:1", "VIGIL_CHECK_DB_INTERVAL": "200ms"})
+    assert (code, err) == (0, "")
+    assert setting(lines, "VIGIL_CHECK_DB_INTERVAL") == ("200ms", "environment")
+    assert setting(lines, "VIGIL_CHECK_DB_TIMEOUT") == ("200ms", "default")
+
+
 def test_multi_word_check_names_take_their_options():
     code, lines, err = config_lines({
         "VIGIL_CHECK_MY_DB": "tcp://127.0.0.1:1", "VIGIL_CHECK_MY_DB_INTERVAL": "1.5s",

@@ -8,6 +8,7 @@ too, so that a reader sees parity; where they differ on purpose (docs/supervisio
 "PID 1" means the supervisor runs as the init of a new PID namespace, through
 `unshare --pid --fork --mount-proc`; that needs root.
 """
+import importlib.util
 import json
 import os
 import signal
@@ -18,7 +19,21 @@ import time
 
 import pytest
 
-from conftest import VIGIL, base_env, free_port
+
+def _shared():
+    """This directory's conftest.py, by path: `from conftest import` could get another suite's
+    conftest when several test directories run in one pytest session."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conftest.py")
+    for module in list(sys.modules.values()):
+        if os.path.abspath(getattr(module, "__file__", None) or "") == path:
+            return module
+    spec = importlib.util.spec_from_file_location("integration_conftest", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+VIGIL, base_env, free_port = _shared().VIGIL, _shared().base_env, _shared().free_port
 
 UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 
@@ -147,12 +162,21 @@ class Supervised:
         return read(self.stderr_path) or ""
 
     def stop(self):
+        """Kills whatever is left: the app's process group (each supervisor here starts the app
+        in a group of its own), then the supervisor. Killing the init of a PID namespace kills
+        everything in it."""
         if self.pid1 and self._inner:
             try:
                 os.kill(self._inner, signal.SIGKILL)
             except ProcessLookupError:
                 pass
         if self.proc.poll() is None:
+            if not self.pid1:
+                for child in children(self.proc.pid):
+                    try:
+                        os.killpg(child, signal.SIGKILL)
+                    except OSError:
+                        pass
             self.proc.kill()
         self.proc.wait(timeout=10)
 
@@ -187,8 +211,8 @@ def lines(path):
 # Apps
 
 # Records every signal it gets, one number a line, in OUT; exits 0 on the signals in $EXIT_ON
-# (default SIGTERM). As "child" it first starts itself as "grandchild" (same process group) and
-# waits for it, so that one signal can be checked at both levels.
+# (default SIGTERM); SIGCHLD only with RECORD_CHLD=1. As "child" it first starts itself as
+# "grandchild" (same process group) and waits for it, so one signal is checked at both levels.
 SIGNAL_RECORDER = """
 import os, signal, subprocess, sys, time
 role, out = sys.argv[1], sys.argv[2]
@@ -199,7 +223,8 @@ def handler(number, frame):
     if number in exit_on:
         os._exit(0)
 for number in range(1, 32):
-    if number not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD):
+    if number not in (signal.SIGKILL, signal.SIGSTOP, signal.SIGCHLD) or (
+            number == signal.SIGCHLD and os.environ.get("RECORD_CHLD")):
         signal.signal(number, handler)
 if role == "child":
     grandchild_out = sys.argv[3]
@@ -305,6 +330,16 @@ def test_exec_failure_gives_127_or_126(run, tmp_path, kind, pid1, case):
         assert naming[0].startswith("vigil: "), naming
 
 
+def test_executable_without_shebang_is_not_run_through_sh(run, tmp_path):
+    """vigil execs like the container runtime does: ENOEXEC is 126. (tini and dumb-init use
+    execvp, which falls back to /bin/sh — see the docs.)"""
+    marker = tmp_path / "ran"
+    app = script(tmp_path, "no-shebang", f"touch {marker}\n")
+    s = run("vigil", [app])
+    assert s.wait() == 126, s.stderr()
+    assert not marker.exists()
+
+
 # ---------------------------------------------------------------------------------------------
 # Signal forwarding
 
@@ -353,6 +388,17 @@ def test_job_control_signals_do_not_stop_vigil(run, tmp_path, pid1):
     assert s.wait() == 0, s.stderr()
 
 
+def test_sigchld_sent_to_vigil_is_not_forwarded(run, tmp_path):
+    s, child_out, _ = start_recorder(run, tmp_path, env={"RECORD_CHLD": "1"})
+    s.signal(signal.SIGCHLD)
+    s.signal(signal.SIGUSR1)
+    wait_recorded(child_out, int(signal.SIGUSR1), s)
+    time.sleep(0.2)
+    assert lines(child_out) == [str(int(signal.SIGUSR1))]
+    s.signal(signal.SIGTERM)
+    assert s.wait() == 0, s.stderr()
+
+
 @pytest.mark.parametrize("pid1", AS_PID1)
 def test_app_starts_in_its_own_process_group(run, tmp_path, pid1):
     if pid1:
@@ -362,20 +408,18 @@ def test_app_starts_in_its_own_process_group(run, tmp_path, pid1):
     assert pgrp == pid, "the app should lead its own process group"
     if pid1:
         assert ppid == 1
+    s.signal(signal.SIGTERM)
+    assert s.wait() == 0, s.stderr()
 
 
 # ---------------------------------------------------------------------------------------------
 # Orphans and zombies (parity: tini and dumb-init as PID 1; tini -s when not PID 1)
 
-# Starts 100 orphans (each `sleep 1` whose parent shell exits at once), checks who adopted them,
+# Starts 100 orphans (each `sleep 1` whose parent shell exits at once), checks who adopted each,
 # waits until they are gone, and reports how many are still zombies. Run as the app.
 ORPHAN_MAKER = """
 import json, os, subprocess, sys, time
 supervisor = os.getpid() if os.getpid() == 1 else os.getppid()
-pids = []
-for _ in range(100):
-    out = subprocess.run(["sh", "-c", "sleep 1 </dev/null >/dev/null 2>&1 & echo $!"], capture_output=True, text=True).stdout
-    pids.append(int(out))
 def stat(pid):
     try:
         with open("/proc/%d/stat" % pid) as f:
@@ -383,7 +427,12 @@ def stat(pid):
         return fields[0], int(fields[1])
     except OSError:
         return None, None
-adopted = sum(1 for pid in pids if stat(pid)[1] == supervisor)
+pids, adopted = [], 0
+for _ in range(100):
+    out = subprocess.run(["sh", "-c", "sleep 1 </dev/null >/dev/null 2>&1 & echo $!"], capture_output=True, text=True).stdout
+    pids.append(int(out))
+    # its shell has exited: the orphan has been re-parented already
+    adopted += stat(pids[-1])[1] == supervisor
 deadline = time.time() + 6
 while time.time() < deadline and any(stat(pid)[0] is not None for pid in pids):
     time.sleep(0.05)
@@ -452,13 +501,16 @@ def start_stubborn(run, tmp_path, pid1=False, env=None):
     return s, [int(p) for p in read(ready).split()]
 
 
-@pytest.mark.parametrize("timeout,seconds,pid1", [
-    ("1s", 1.0, False), ("1000ms", 1.0, False), ("1", 1.0, False), ("1.5s", 1.5, False), ("1s", 1.0, True),
-], ids=["1s", "1000ms", "bare-1", "1.5s", "1s-pid1"])
-def test_app_ignoring_sigterm_is_killed_at_stop_timeout(run, tmp_path, timeout, seconds, pid1):
+@pytest.mark.parametrize("timeout,seconds,pid1,target", [
+    ("1s", 1.0, False, "group"), ("1000ms", 1.0, False, "group"), ("1", 1.0, False, "group"),
+    ("1.5s", 1.5, False, "group"), ("1s", 1.0, False, "child"), ("1s", 1.0, True, "group"),
+], ids=["1s", "1000ms", "bare-1", "1.5s", "1s-target-child", "1s-pid1"])
+def test_app_ignoring_sigterm_is_killed_at_stop_timeout(run, tmp_path, timeout, seconds, pid1, target):
+    """The whole group is SIGKILLed at VIGIL_STOP_TIMEOUT, whatever VIGIL_SIGNAL_TARGET is."""
     if pid1:
         needs_root()
-    s, pids = start_stubborn(run, tmp_path, pid1=pid1, env={"VIGIL_STOP_TIMEOUT": timeout})
+    env = {"VIGIL_STOP_TIMEOUT": timeout, "VIGIL_SIGNAL_TARGET": target}
+    s, pids = start_stubborn(run, tmp_path, pid1=pid1, env=env)
     time.sleep(0.2)
     started = time.monotonic()
     s.signal(signal.SIGTERM)
@@ -565,11 +617,13 @@ def bit(sig):
 
 
 @pytest.mark.parametrize("pid1", AS_PID1)
+@pytest.mark.parametrize("kind", ["vigil", "tini"])
 @pytest.mark.parametrize("inherited", ["defaults", "blocked-and-ignored"])
-def test_app_gets_the_signal_mask_and_ignored_set_vigil_got(run, tmp_path, pid1, inherited):
+def test_app_gets_the_signal_mask_and_ignored_set_vigil_got(run, tmp_path, kind, pid1, inherited):
     """The app's SigBlk/SigIgn equal what the same command shows when started directly by
     vigil's parent: nothing of vigil's own blocking (or of its runtime) leaks, SIGPIPE is not
-    ignored unless vigil's parent ignored it."""
+    ignored unless vigil's parent ignored it. tini does the same (dumb-init resets ignored
+    signals to default and catatonit adds TSTP/TTIN/TTOU to the mask: see the docs)."""
     if pid1:
         needs_root()
     preexec = blocks_and_ignores if inherited != "defaults" else None
@@ -579,7 +633,7 @@ def test_app_gets_the_signal_mask_and_ignored_set_vigil_got(run, tmp_path, pid1,
         subprocess.run((UNSHARE if pid1 else []) + grep, stdout=out, env=base_env(), preexec_fn=preexec,
                        check=True, timeout=10)
     with open(supervised, "wb") as out:
-        s = run("vigil", grep, pid1=pid1, stdout=out, preexec_fn=preexec)
+        s = run(kind, grep, pid1=pid1, stdout=out, preexec_fn=preexec)
         assert s.wait() == 0, s.stderr()
     fields = dict(l.split(":\t") for l in sig_lines(supervised))
     blocked, ignored = int(fields["SigBlk"], 16), int(fields["SigIgn"], 16)

@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """A small web app that behaves like most real ones, for vigil's demos and tests.
 
-- It starts slowly: it sleeps STARTUP_DELAY seconds (default 1) before it listens on PORT
-  (default 8080), like an app that loads its configuration and warms caches first.
+- It starts slowly: it sleeps STARTUP_DELAY seconds (default 1) before it listens on HOST:PORT
+  (default 0.0.0.0:8080; HOST=:: for IPv6 and dual stack), like an app that loads its
+  configuration and warms caches first.
 - It stops at once on SIGTERM, as most apps do: it does not finish in-flight requests and does not
   wait for the load balancer to notice. (That is the behaviour vigil's drain exists to hide.)
 
@@ -17,6 +18,7 @@ Standard library only; Python 3.8+.
 """
 import os
 import signal
+import socket
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -86,6 +88,8 @@ def main():
     sys.stderr.write("demo-app: pid %d starting, listening on :%d in %.1fs\n" % (os.getpid(), PORT, STARTUP_DELAY))
     sys.stderr.flush()
     time.sleep(STARTUP_DELAY)
+    if ":" in HOST:  # e.g. HOST=:: (dual stack: IPv4 clients show up in /proc/net/tcp6)
+        Server.address_family = socket.AF_INET6
     server = Server((HOST, PORT), Handler)
     sys.stderr.write("demo-app: listening on %s:%d\n" % (HOST, PORT))
     sys.stderr.flush()

@@ -58,7 +58,11 @@ public final class Agent {
         do {
             try startServer()  // from this thread: binding waits, which the loop must never do
         } catch {
-            logger.error("cannot listen on VIGIL_LISTEN=\(configuration.listen.map(ListenText.format) ?? "off"): \(error)")
+            // Reported like a configuration problem: it is one, and nothing has started yet.
+            let problem = ConfigurationProblem(
+                variable: "VIGIL_LISTEN", value: configuration.listen.map(ListenText.format) ?? "off",
+                message: "cannot listen: \(CheckExecutor.describe(error))", example: "VIGIL_LISTEN=:7979")
+            Files.writeAll(2, Array("vigil: error: \(problem)\n".utf8))
             Self.exitNow(2)
         }
         loop.execute {
@@ -210,7 +214,7 @@ public final class Agent {
             var count = 0
             for path in ["/proc/net/tcp", "/proc/net/tcp6"] {
                 if let bytes = Files.read(path) {
-                    count += ProcNetTCP.establishedConnections(in: String(decoding: bytes, as: UTF8.self), localPorts: ports)
+                    count += ProcNetTCP.establishedConnections(in: bytes, localPorts: ports)
                 }
             }
             if count != self.lastDrainCount {
@@ -237,7 +241,8 @@ public final class Agent {
                 // While the app is down its exit was logged; the probes failing with it are no news.
                 if health.processRunning || passed { logger.info("\(probe.rawValue) \(passed ? "passes" : "fails")") }
                 if probe == .ready { readySince = passed ? Clock.monotonicMilliseconds : nil }
-                if probe == .live && !passed && health.processRunning {
+                // As kubelet: liveness counts only once startup completed (slow starters are not killed).
+                if probe == .live && !passed && health.processRunning && health.startupComplete {
                     perform(supervisor.handle(.livenessFailed))
                 }
             case .startupCompleted:

@@ -80,3 +80,14 @@ public enum Files {
         }
     }
 }
+
+public enum ErrorText {
+    /// `connection refused`: strerror, starting lower-case to sit inside a sentence.
+    public static func errno(_ code: Int32) -> String {
+        var text = String(cString: strerror(code))
+        if let first = text.first, first.isUppercase, !(text.dropFirst().first?.isUppercase ?? false) {
+            text = first.lowercased() + text.dropFirst()
+        }
+        return text
+    }
+}

@@ -77,20 +77,23 @@ class Vigil:
         self.proc.send_signal(sig)
 
     def wait(self, timeout=30):
-        try:
-            return self.proc.wait(timeout=timeout)
-        finally:
-            self._stderr.close()
+        return self.proc.wait(timeout=timeout)
 
     def stderr(self):
-        self._stderr.flush()
+        if not self._stderr.closed:
+            self._stderr.flush()
         with open(self.stderr_path, "rb") as f:
             return f.read().decode(errors="replace")
 
     def stop(self):
+        """SIGTERM first, so vigil stops its app too (SIGKILL would orphan it), then SIGKILL."""
         if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGKILL)
-            self.proc.wait(timeout=10)
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.send_signal(signal.SIGKILL)
+                self.proc.wait(timeout=10)
         if not self._stderr.closed:
             self._stderr.close()
 

@@ -187,7 +187,7 @@ def outside():
         else:
             address = _fallback_address()
             if address is None:
-                pytest.skip("no way to get a non-loopback local address here")
+                pytest.fail("no way to get a non-loopback local address here (needs root for ip link)")
         yield address
     finally:
         if made:

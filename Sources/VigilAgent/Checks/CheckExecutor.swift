@@ -1,5 +1,7 @@
 import NIOCore
+import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import VigilCore
 import VigilSystem
 
@@ -79,19 +81,33 @@ final class CheckExecutor {
         }
     }
 
+    /// A sentence for a failed check's reason or a log line: no Swift type names, no file paths.
     static func describe(_ error: Error) -> String {
-        if let error = error as? IOError {
-            switch error.errnoCode {
-            case 111: return "connection refused"
-            case 2: return "no such socket"
-            case 113: return "no route to host"
-            default: return "\(error)"
+        switch error {
+        case let error as IOError:
+            // ENOENT only comes from connecting to a unix socket path.
+            return error.errnoCode == 2 ? "no such socket" : ErrorText.errno(error.errnoCode)
+        case let error as NIOConnectionError:
+            if let first = error.connectionErrors.first { return describe(first.error) }
+            if let dns = error.dnsAAAAError ?? error.dnsAError { return describe(dns) }
+            return "cannot connect to \(error.host)"
+        case let error as ChannelError:
+            switch error {
+            case .connectTimeout: return "connect timed out"
+            case .eof, .ioOnClosedChannel, .alreadyClosed, .outputClosed, .inputClosed: return "connection closed"
+            default: return "connection failed"
             }
+        case let error as SocketAddressError:
+            if case .unknown(let host, _) = error { return "cannot resolve host \(host)" }
+            return "bad address"
+        case is NIOSSLError, is BoringSSLError:
+            return "TLS handshake failed"
+        case is HTTPParserError:
+            return "invalid HTTP response"
+        case let error as CustomStringConvertible:
+            return error.description
+        default:
+            return "failed"
         }
-        if error is ChannelError, case .connectTimeout = error as! ChannelError { return "connect timed out" }
-        if let error = error as? NIOConnectionError {
-            return error.connectionErrors.first.map { describe($0.error) } ?? "could not resolve \(error.host)"
-        }
-        return "\(error)"
     }
 }

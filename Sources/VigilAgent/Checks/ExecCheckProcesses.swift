@@ -125,8 +125,10 @@ final class ExecCheckProcesses {
             context.fireUserInboundEventTriggered(event)
         }
 
+        /// The output as one line: reasons are shown in one-line-per-check bodies and log fields.
         var text: String {
             String(decoding: bytes, as: UTF8.self).trimmingWhitespace()
+                .split(whereSeparator: { $0 == "\n" || $0 == "\r" }).joined(separator: "; ")
         }
     }
 }

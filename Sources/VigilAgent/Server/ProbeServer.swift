@@ -141,7 +141,8 @@ final class ProtocolErrorHandler: ChannelInboundHandler {
         var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
         buffer.writeString(body)
         let headers = HTTPHeaders([("Connection", "close"), ("Content-Length", String(buffer.readableBytes)),
-                                   ("Content-Type", "text/plain; charset=utf-8")])
+                                   ("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store"),
+                                   ("X-Content-Type-Options", "nosniff")])
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
@@ -196,7 +197,8 @@ final class ProbeHandler: ChannelInboundHandler {
         let reply = EndpointRouter.reply(to: request, snapshot: server.snapshot())
         if let command = reply.command { server.perform(command) }
         if let line = reply.logLine {
-            let address = context.channel.remoteAddress?.ipAddress ?? "?"
+            var address = context.channel.remoteAddress?.ipAddress ?? "?"
+            if address.hasPrefix("::ffff:") { address.removeFirst("::ffff:".count) }
             if reply.status == 403 { server.logger.warning("\(line)", metadata: ["client": "\(address)"]) }
             else { server.logger.info("\(line)", metadata: ["client": "\(address)"]) }
         }

@@ -151,6 +151,14 @@ public struct ConfigurationParser {
         environment.keys.filter { $0.hasPrefix(Settings.checkPrefix) && $0.count > Settings.checkPrefix.count }.sorted()
     }
 
+    /// `VIGIL_CHEKC_DB` → `VIGIL_CHECK_DB`: a mistyped check prefix.
+    private func checkPrefixSuggestion(_ key: String) -> String? {
+        let parts = key.split(separator: "_", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "VIGIL", !parts[2].isEmpty,
+              EditDistance.between(String(parts[1]), "CHECK") <= 2 else { return nil }
+        return Settings.checkPrefix + parts[2]
+    }
+
     /// `VIGIL_CHECK_DB_TIMEOUT` → ("DB", "TIMEOUT") when it ends in a known option.
     private func splitOption(_ key: String) -> (check: String, option: Setting)? {
         let rest = key.dropFirst(Settings.checkPrefix.count)
@@ -317,7 +325,18 @@ public struct ConfigurationParser {
 
     private mutating func reportUnknownNames() {
         let known = Set(Settings.global.map(\.name))
+        if environment[Settings.checkPrefix] != nil {
+            problems.append(ConfigurationProblem(
+                variable: Settings.checkPrefix, value: nil, message: "a check needs a name after VIGIL_CHECK_",
+                example: "VIGIL_CHECK_DB=tcp://127.0.0.1:5432"))
+        }
         for key in environment.keys.sorted() where !known.contains(key) && !key.hasPrefix(Settings.checkPrefix) {
+            if let suggestion = checkPrefixSuggestion(key) {
+                problems.append(ConfigurationProblem(
+                    variable: key, value: nil, message: "unknown setting; did you mean \(suggestion)?",
+                    example: "\(suggestion)=\(CheckTargetParser.example)"))
+                continue
+            }
             let suggestion = EditDistance.closest(to: key, among: Settings.global.map(\.name) + ["VIGIL_CHECK_<NAME>"])
             var message = "unknown setting"
             var example: String? = nil

@@ -29,10 +29,12 @@ public enum StatusTable {
         for check in health.checks {
             let age = Duration.milliseconds(max(0, now.monotonicMilliseconds - check.lastTransition.monotonicMilliseconds))
             let reason: String
-            if check.status == .passing {
+            if !showReasons {
+                reason = HealthText.withheld
+            } else if check.status == .passing {
                 reason = check.lastMessage ?? ""
             } else {
-                reason = showReasons ? check.failureReason : HealthText.withheld
+                reason = check.failureReason
             }
             rows.append([
                 check.spec.name,

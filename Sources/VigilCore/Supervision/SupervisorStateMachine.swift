@@ -129,13 +129,14 @@ public struct SupervisorStateMachine: Sendable {
                     + beginStop(pid: pid, thenRestart: false)
             }
             state = .draining(pid: pid, watching: false)
-            var actions: [Action] = [.setDraining]
+            var actions: [Action] = []
             var message = "SIGTERM: draining: readiness fails, the app keeps serving for \(DurationText.format(settings.drainDelay))"
             if settings.drainWatchesConnections {
                 message += ", then while it has connections on the drain ports (at most \(DurationText.format(settings.drainTimeout)) in all)"
                 actions.append(.schedule(.drainTimeout, after: settings.drainTimeout))
             }
             actions.append(.log(message))
+            actions.append(.setDraining)
             actions.append(.schedule(.drainDelay, after: settings.drainDelay))
             return actions
 

@@ -14,7 +14,8 @@ public final class Agent {
     let logger: Logger
     let group: MultiThreadedEventLoopGroup
     let loop: EventLoop
-    let threadPool: NIOThreadPool
+    /// For getaddrinfo off the event loop; event-loop confined, created on first use.
+    private var threadPool: NIOThreadPool? = nil
     let registry: ChildRegistry
 
     private var health: HealthModel
@@ -38,7 +39,6 @@ public final class Agent {
         self.logger = logger
         self.group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         self.loop = group.next()
-        self.threadPool = NIOThreadPool(numberOfThreads: 1)
         let logger = logger
         self.registry = ChildRegistry { pid, termination in
             logger.debug("reaped an orphan", metadata: ["pid": "\(pid)", "status": "\(termination)"])
@@ -54,7 +54,6 @@ public final class Agent {
     /// Binds the probe server, starts the checks and the app, then turns the calling thread into
     /// the signal loop. Never returns: vigil exits from the event loop with the app's code.
     public func run() -> Never {
-        threadPool.start()
         do {
             try startServer()  // from this thread: binding waits, which the loop must never do
         } catch {
@@ -67,13 +66,21 @@ public final class Agent {
         }
         loop.execute {
             self.execProcesses = ExecCheckProcesses(registry: self.registry, inherited: self.inherited)
-            self.executor = CheckExecutor(loop: self.loop, resolver: AddressResolver(threadPool: self.threadPool), processes: self.execProcesses)
+            self.executor = CheckExecutor(loop: self.loop, resolver: AddressResolver(threadPool: { [unowned self] in self.resolverThreadPool() }), processes: self.execProcesses)
             self.perform(self.supervisor.start())
             self.startChecks()
         }
         SignalLoop(registry: registry) { signal, sender in
             self.loop.execute { self.received(signal, from: sender) }
         }.run()
+    }
+
+    private func resolverThreadPool() -> NIOThreadPool {
+        if let threadPool { return threadPool }
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        threadPool = pool
+        return pool
     }
 
     // MARK: - Probe server

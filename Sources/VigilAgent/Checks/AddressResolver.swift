@@ -5,7 +5,8 @@ import NIOPosix
 /// a static binary's getaddrinfo only works where glibc's NSS libraries exist (not in scratch),
 /// so names go through /etc/hosts first and then getaddrinfo on a thread pool, off the event loop.
 struct AddressResolver {
-    let threadPool: NIOThreadPool
+    /// Started on first use: most configurations never need it, and a thread costs start-up time.
+    let threadPool: () -> NIOThreadPool
 
     func resolve(host: String, port: Int, on loop: EventLoop) -> EventLoopFuture<SocketAddress> {
         if host == "localhost" || host.isEmpty {
@@ -17,7 +18,7 @@ struct AddressResolver {
         if let mapped = HostsFile.lookup(host), let address = try? SocketAddress(ipAddress: mapped, port: port) {
             return loop.makeSucceededFuture(address)
         }
-        return threadPool.runIfActive(eventLoop: loop) {
+        return threadPool().runIfActive(eventLoop: loop) {
             try SocketAddress.makeAddressResolvingHost(host, port: port)
         }
     }

@@ -33,7 +33,7 @@ public enum AgentClient {
         let loop = group.next()
         var headers: [(String, String)] = []
         if let token = configuration.adminToken { headers.append(("Authorization", "Bearer \(token)")) }
-        let resolver = AddressResolver(threadPool: NIOThreadPool.singleton)
+        let resolver = AddressResolver(threadPool: { NIOThreadPool.singleton })
         let response = HTTPCheck.fetch(target, method: method, headers: headers, resolver: resolver, on: loop,
                                        timeout: timeout, userAgent: "vigil-cli")
         let timer = loop.makePromise(of: HTTPCheck.Response.self)

@@ -164,15 +164,23 @@ final class ProbeHandler: ChannelInboundHandler {
         self.isLoopback = isLoopback
     }
 
-    func handlerAdded(context: ChannelHandlerContext) { armDeadline(context: context) }
+    func handlerAdded(context: ChannelHandlerContext) {
+        armDeadline(channel: context.channel, in: server.limits.requestDeadline)
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) { state.deadline?.cancel() }
 
-    private func armDeadline(context: ChannelHandlerContext) {
-        state.deadline?.cancel()
-        let channel = context.channel
-        state.deadline = context.eventLoop.scheduleTask(in: server.limits.requestDeadline) {
-            channel.close(promise: nil)
+    /// One timer per connection. Answering a request only moves `lastActivity`; when the timer
+    /// fires early it re-arms for the rest, so keep-alive requests cost no timer work.
+    private func armDeadline(channel: Channel, in delay: TimeAmount) {
+        let limit = server.limits.requestDeadline
+        state.deadline = channel.eventLoop.scheduleTask(in: delay) { [state] in
+            let idleUntil = state.lastActivity + limit
+            if state.busy || idleUntil <= .now() {
+                channel.close(promise: nil)
+            } else {
+                self.armDeadline(channel: channel, in: idleUntil - .now())
+            }
         }
     }
 
@@ -220,9 +228,7 @@ final class ProbeHandler: ChannelInboundHandler {
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         state.busy = false
         state.lastActivity = .now()
-        if keepAlive {
-            armDeadline(context: context)
-        } else {
+        if !keepAlive {
             done.whenComplete { _ in context.close(promise: nil) }
         }
     }

@@ -17,7 +17,7 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-python3 -c 'import pytest, prometheus_client' 2>/dev/null || python3 -m pip install -q pytest prometheus_client
+python3 -c 'import pytest, prometheus_client, yaml' 2>/dev/null || python3 -m pip install -q pytest prometheus_client pyyaml
 
 echo "== swift test (unit)"
 swift test 2>&1 | tail -n 30

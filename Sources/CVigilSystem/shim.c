@@ -119,3 +119,4 @@ int cvigil_wifsignaled(int status) { return WIFSIGNALED(status); }
 int cvigil_wtermsig(int status) { return WTERMSIG(status); }
 
 int cvigil_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+

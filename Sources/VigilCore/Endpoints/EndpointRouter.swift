@@ -46,6 +46,9 @@ public enum EndpointRouter {
                 return item.passed ? .text(200, "ok") : .text(503, HealthText.line(for: item, showReasons: showReasons))
             }
             let excluded = parameters.values("exclude")
+            if !wantsJSON && !parameters.has("verbose") && excluded.isEmpty && snapshot.health.passes(probe, at: snapshot.moment) {
+                return .text(200, "ok")
+            }
             let verdict = snapshot.health.evaluate(probe, at: snapshot.moment)
             if wantsJSON {
                 let document = HealthJSON.render(snapshot, probe: probe, excluded: excluded, showReasons: showReasons)

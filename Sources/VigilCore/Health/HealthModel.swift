@@ -101,6 +101,7 @@ public struct HealthModel: Sendable {
         }
         for probe in Probe.allCases {
             let passed = evaluate(probe, at: moment).passed
+            assert(passed == passes(probe, at: moment), "passes(_:at:) disagrees with evaluate(_:at:) for \(probe)")
             if lastVerdicts[probe] != passed {
                 lastVerdicts[probe] = passed
                 events.append(.probeChanged(probe, passed: passed))
@@ -147,6 +148,25 @@ public struct HealthModel: Sendable {
             }
         }
         return ProbeVerdict(probe: probe, items: items)
+    }
+
+    /// Whether `probe` passes: the same answer as `evaluate(_:at:).passed`, without building the
+    /// items (the probe server's hot path answers `ok` from this).
+    public func passes(_ probe: Probe, at moment: Moment) -> Bool {
+        if probe == .startup && startupComplete { return true }
+        guard processRunning else { return false }
+        switch probe {
+        case .live:
+            return checks.allSatisfy { !$0.spec.feeds(.live) || $0.allows(.live) }
+        case .startup:
+            return checks.allSatisfy { !($0.spec.feeds(.startup) || $0.spec.feeds(.ready)) || $0.hasPassed }
+        case .ready:
+            guard startupComplete, draining == nil else { return false }
+            if minReady > .zero {
+                guard let since = readyConditionsSince, moment.monotonicMilliseconds - since >= minReady.milliseconds else { return false }
+            }
+            return checks.allSatisfy { !$0.spec.feeds(.ready) || $0.allows(.ready) }
+        }
     }
 
     private func item(for check: CheckState, probe: Probe) -> ProbeItem {

@@ -36,6 +36,18 @@ func reportProblemsAndExit() -> Never {
     fail("\(count) configuration problem\(count == 1 ? "" : "s"); nothing was started", code: 2)
 }
 
+/// The operator commands: print the agent's answer; exit 0 on 200, 1 otherwise or when unreachable.
+func askAgent(_ method: AgentClient.Method, _ path: String, timeout: Duration) -> Never {
+    if !parsed.problems.isEmpty { reportProblemsAndExit() }
+    switch AgentClient.request(method, path, configuration: parsed.configuration, timeout: timeout) {
+    case .success(let answer):
+        out(answer.body)
+        exit(answer.status == 200 ? 0 : 1)
+    case .failure(let failure):
+        fail("\(failure)", code: 1)
+    }
+}
+
 switch invocation {
 case .help:
     out(Invocation.helpText)
@@ -50,32 +62,11 @@ case .config(let checkOnly):
     if checkOnly { out("configuration ok\n") }
     exit(0)
 case .probe(let probe, let timeout):
-    if !parsed.problems.isEmpty { reportProblemsAndExit() }
-    switch AgentClient.request(.GET, "/\(probe.endpointName)?verbose", configuration: parsed.configuration, timeout: timeout) {
-    case .success(let answer):
-        out(answer.body)
-        exit(answer.status == 200 ? 0 : 1)
-    case .failure(let failure):
-        fail("\(failure)", code: 1)
-    }
+    askAgent(.get, "/\(probe.endpointName)?verbose", timeout: timeout)
 case .status(let json, let timeout):
-    if !parsed.problems.isEmpty { reportProblemsAndExit() }
-    switch AgentClient.request(.GET, json ? "/status?format=json" : "/status", configuration: parsed.configuration, timeout: timeout) {
-    case .success(let answer):
-        out(answer.body)
-        exit(answer.status == 200 ? 0 : 1)
-    case .failure(let failure):
-        fail("\(failure)", code: 1)
-    }
+    askAgent(.get, json ? "/status?format=json" : "/status", timeout: timeout)
 case .drain(let cancel, let timeout):
-    if !parsed.problems.isEmpty { reportProblemsAndExit() }
-    switch AgentClient.request(cancel ? .DELETE : .POST, "/drain", configuration: parsed.configuration, timeout: timeout) {
-    case .success(let answer):
-        out(answer.body)
-        exit(answer.status == 200 ? 0 : 1)
-    case .failure(let failure):
-        fail("\(failure)", code: 1)
-    }
+    askAgent(cancel ? .delete : .post, "/drain", timeout: timeout)
 case .run(let command):
     if !parsed.problems.isEmpty { reportProblemsAndExit() }
     let configuration = parsed.configuration

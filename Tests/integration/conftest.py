@@ -98,6 +98,11 @@ class Vigil:
             self._stderr.close()
 
 
+def stop(v):
+    """Stops vigil the way a container runtime does: SIGTERM (the app goes with it), then SIGKILL."""
+    v.stop()
+
+
 def curl(url, *args, timeout=5):
     """(status, body, headers) from a real curl; status 0 when the connection failed."""
     result = subprocess.run(

@@ -18,21 +18,10 @@ import time
 
 import pytest
 
-from conftest import Vigil, curl, free_port
+from conftest import Vigil, curl, free_port, stop
 
 APP = ["sleep", "600"]
 
-
-def stop(v):
-    """Stops vigil the way a container runtime does (SIGTERM), so that the app and the exec checks
-    go with it; SIGKILL only when that fails. (SIGKILL alone would orphan the app.)"""
-    if v.proc.poll() is None:
-        v.signal(signal.SIGTERM)
-        try:
-            v.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-    v.stop()
 
 
 # --- reading vigil's state ------------------------------------------------------------------------

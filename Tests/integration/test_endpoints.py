@@ -18,22 +18,11 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import VIGIL, Vigil, base_env, curl, free_port
+from conftest import VIGIL, Vigil, base_env, curl, free_port, stop
 
 APP = ["sleep", "600"]
 TEXT = "text/plain; charset=utf-8"
 
-
-def stop(v):
-    """Stops vigil the way a container runtime does (SIGTERM), so that the app and the exec checks
-    go with it; SIGKILL only when that fails. (SIGKILL alone would orphan the app.)"""
-    if v.proc.poll() is None:
-        v.signal(signal.SIGTERM)
-        try:
-            v.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-    v.stop()
 
 CHECK_SCRIPT = """#!/bin/sh
 # usage: check NAME — passes while $DIR/NAME.up exists

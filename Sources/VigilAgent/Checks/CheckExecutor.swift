@@ -28,29 +28,14 @@ final class CheckExecutor {
         case .http(let target):
             cancel = HTTPCheck.run(target, spec: spec, resolver: resolver, on: loop, promise: promise)
         case .tcp(let host, let port):
-            let connect = resolver.resolve(host: host, port: port, on: loop).flatMap { address in
+            let connection = resolver.resolve(host: host, port: port, on: loop).flatMap { address in
                 ClientBootstrap(group: self.loop).connectTimeout(.milliseconds(spec.timeout.milliseconds)).connect(to: address)
             }
-            connect.whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    channel.close(promise: nil)
-                    promise.succeed((true, "connected"))
-                case .failure(let error):
-                    promise.succeed((false, Self.describe(error)))
-                }
-            }
+            Self.passWhenConnected(connection, promise: promise)
         case .unix(let path):
-            ClientBootstrap(group: loop).connectTimeout(.milliseconds(spec.timeout.milliseconds))
-                .connect(unixDomainSocketPath: path).whenComplete { result in
-                    switch result {
-                    case .success(let channel):
-                        channel.close(promise: nil)
-                        promise.succeed((true, "connected"))
-                    case .failure(let error):
-                        promise.succeed((false, Self.describe(error)))
-                    }
-                }
+            let connection = ClientBootstrap(group: loop).connectTimeout(.milliseconds(spec.timeout.milliseconds))
+                .connect(unixDomainSocketPath: path)
+            Self.passWhenConnected(connection, promise: promise)
         case .exec(let arguments):
             cancel = processes.run(arguments, on: loop, promise: promise)
         case .file(let path):
@@ -78,6 +63,19 @@ final class CheckExecutor {
             timeout.cancel()
             let elapsed = Duration.milliseconds(Clock.monotonicMilliseconds - started)
             return CheckResult(passed: passed, message: message, duration: elapsed)
+        }
+    }
+
+    /// tcp:// and unix:// checks pass when a connection opens; it is closed at once.
+    private static func passWhenConnected(_ connection: EventLoopFuture<Channel>, promise: EventLoopPromise<(Bool, String)>) {
+        connection.whenComplete { result in
+            switch result {
+            case .success(let channel):
+                channel.close(promise: nil)
+                promise.succeed((true, "connected"))
+            case .failure(let error):
+                promise.succeed((false, describe(error)))
+            }
         }
     }
 

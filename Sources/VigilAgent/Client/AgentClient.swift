@@ -23,7 +23,19 @@ public enum AgentClient {
         }
     }
 
-    public static func request(_ method: HTTPMethod, _ path: String, configuration: Configuration,
+    public enum Method: Sendable {
+        case get, post, delete
+
+        var http: HTTPMethod {
+            switch self {
+            case .get: .GET
+            case .post: .POST
+            case .delete: .DELETE
+            }
+        }
+    }
+
+    public static func request(_ method: Method, _ path: String, configuration: Configuration,
                                timeout: Duration) -> Result<Answer, Failure> {
         guard let listen = configuration.listen else { return .failure(.serverOff) }
         let host = listen.host.isEmpty || listen.host == "::" || listen.host == "0.0.0.0" ? "127.0.0.1" : listen.host
@@ -34,7 +46,7 @@ public enum AgentClient {
         var headers: [(String, String)] = []
         if let token = configuration.adminToken { headers.append(("Authorization", "Bearer \(token)")) }
         let resolver = AddressResolver(threadPool: { NIOThreadPool.singleton })
-        let response = HTTPCheck.fetch(target, method: method, headers: headers, resolver: resolver, on: loop,
+        let response = HTTPCheck.fetch(target, method: method.http, headers: headers, resolver: resolver, on: loop,
                                        timeout: timeout, userAgent: "vigil-cli")
         let timer = loop.makePromise(of: HTTPCheck.Response.self)
         loop.scheduleTask(in: .milliseconds(timeout.milliseconds)) {

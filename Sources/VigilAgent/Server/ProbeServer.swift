@@ -77,7 +77,8 @@ final class ProbeServer {
         let sync = channel.pipeline.syncOperations
         try sync.configureHTTPServerPipeline(
             withPipeliningAssistance: true, withServerUpgrade: nil, withErrorHandling: false,
-            withOutboundHeaderValidation: true, withEncoderConfiguration: .init(),
+            // vigil writes only its own fixed headers: no need to validate them per response
+            withOutboundHeaderValidation: false, withEncoderConfiguration: .init(),
             withDecoderLimitConfiguration: limitConfiguration)
         try sync.addHandler(ProtocolErrorHandler())
         let isLoopback = channel.remoteAddress.map(Self.isLoopback) ?? false
@@ -200,7 +201,7 @@ final class ProbeHandler: ChannelInboundHandler {
 
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
         let request = EndpointRequest(
-            method: head.method.rawValue, uri: head.uri, isLoopback: isLoopback,
+            method: head.method == .GET ? "GET" : head.method.rawValue, uri: head.uri, isLoopback: isLoopback,
             accept: head.headers.first(name: "Accept"), authorization: head.headers.first(name: "Authorization"))
         let reply = EndpointRouter.reply(to: request, snapshot: server.snapshot())
         if let command = reply.command { server.perform(command) }

@@ -90,6 +90,7 @@ public final class Agent {
         let server = ProbeServer(
             loop: loop, limits: .init(), logger: logger,
             snapshot: { [unowned self] in self.snapshot() },
+            passes: { [unowned self] probe in self.health.passes(probe, at: Self.now()) },
             perform: { [unowned self] command in
                 switch command {
                 case .startDrain: self.apply(self.health.setDraining(.manual, at: Self.now()))

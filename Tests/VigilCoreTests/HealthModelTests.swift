@@ -179,3 +179,15 @@ func spec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 3, succ
         #expect(ProcNetTCP.establishedConnections(in: text, localPorts: [9090]) == 0)
     }
 }
+
+@Suite struct BareProbeTests {
+    @Test func onlyExactProbePathsTakeTheFastPath() {
+        #expect(EndpointRouter.bareProbe("/readyz") == .ready)
+        #expect(EndpointRouter.bareProbe("/ready") == .ready)
+        #expect(EndpointRouter.bareProbe("/healthz") == .live)
+        #expect(EndpointRouter.bareProbe("/startupz") == .startup)
+        #expect(EndpointRouter.bareProbe("/readyz?verbose") == nil)
+        #expect(EndpointRouter.bareProbe("/readyz/db") == nil)
+        #expect(EndpointRouter.bareProbe("/metrics") == nil)
+    }
+}

@@ -20,16 +20,19 @@ final class ProbeServer {
     let limits: Limits
     let logger: Logger
     let snapshot: () -> AgentSnapshot
+    /// `HealthModel.passes` now, for the bare-probe fast path.
+    let passes: (Probe) -> Bool
     let perform: (AdminCommand) -> Void
     private let connections: ConnectionTable
     private var channels: [Channel] = []
 
     init(loop: EventLoop, limits: Limits, logger: Logger, snapshot: @escaping () -> AgentSnapshot,
-         perform: @escaping (AdminCommand) -> Void) {
+         passes: @escaping (Probe) -> Bool, perform: @escaping (AdminCommand) -> Void) {
         self.loop = loop
         self.limits = limits
         self.logger = logger
         self.snapshot = snapshot
+        self.passes = passes
         self.perform = perform
         self.connections = ConnectionTable(limit: limits.connections)
     }
@@ -150,6 +153,10 @@ final class ProtocolErrorHandler: ChannelInboundHandler {
     }
 }
 
+enum EndpointReplyHeaders {
+    static let text = "text/plain; charset=utf-8"
+}
+
 final class ProbeHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
@@ -199,7 +206,23 @@ final class ProbeHandler: ChannelInboundHandler {
         }
     }
 
+    /// `200 ok` for HTTP/1.1 keep-alive, built once: the same bytes the router's reply would give.
+    private static let okHead = HTTPResponseHead(version: .http1_1, status: .ok, headers: HTTPHeaders([
+        ("Content-Type", EndpointReplyHeaders.text), ("Content-Length", "2"),
+        ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
+    ]))
+    private static let okBody: ByteBuffer = ByteBuffer(string: "ok")
+
     private func respond(to head: HTTPRequestHead, context: ChannelHandlerContext) {
+        if head.version == .http1_1, head.isKeepAlive, head.method == .GET || head.method == .HEAD,
+           let probe = EndpointRouter.bareProbe(head.uri), server.passes(probe) {
+            context.write(wrapOutboundOut(.head(Self.okHead)), promise: nil)
+            if head.method == .GET { context.write(wrapOutboundOut(.body(.byteBuffer(Self.okBody))), promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            state.busy = false
+            state.lastActivity = .now()
+            return
+        }
         let request = EndpointRequest(
             method: head.method == .GET ? "GET" : head.method.rawValue, uri: head.uri, isLoopback: isLoopback,
             accept: head.headers.first(name: "Accept"), authorization: head.headers.first(name: "Authorization"))

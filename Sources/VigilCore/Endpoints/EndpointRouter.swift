@@ -4,6 +4,18 @@ public enum EndpointRouter {
         "livez": .live, "healthz": .live, "readyz": .ready, "ready": .ready, "startupz": .startup,
     ]
 
+    /// The probe a bare `GET /readyz` (no query, no sub-path) asks, or nil. Such a request gets
+    /// `200 ok` whenever `HealthModel.passes` says so: the probe server answers it from prebuilt
+    /// bytes, since kubelet and load balancers send nothing else, many times a second.
+    public static func bareProbe(_ uri: String) -> Probe? {
+        switch uri {
+        case "/readyz", "/ready": .ready
+        case "/livez", "/healthz": .live
+        case "/startupz": .startup
+        default: nil
+        }
+    }
+
     public static func reply(to request: EndpointRequest, snapshot: AgentSnapshot) -> EndpointReply {
         let (path, query) = split(request.uri)
         let segments = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)

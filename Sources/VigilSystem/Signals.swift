@@ -38,11 +38,6 @@ public struct InheritedSignalState: @unchecked Sendable {
         }
         return set
     }
-
-    public func isBlocked(_ signal: Int32) -> Bool {
-        var mask = self.mask
-        return sigismember(&mask, signal) == 1
-    }
 }
 
 public enum ProcessControl {

@@ -145,16 +145,12 @@ final class ProtocolErrorHandler: ChannelInboundHandler {
         var buffer = context.channel.allocator.buffer(capacity: body.utf8.count)
         buffer.writeString(body)
         let headers = HTTPHeaders([("Connection", "close"), ("Content-Length", String(buffer.readableBytes)),
-                                   ("Content-Type", "text/plain; charset=utf-8"), ("Cache-Control", "no-store"),
+                                   ("Content-Type", EndpointReply.textType), ("Cache-Control", "no-store"),
                                    ("X-Content-Type-Options", "nosniff")])
         context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
-}
-
-enum EndpointReplyHeaders {
-    static let text = "text/plain; charset=utf-8"
 }
 
 final class ProbeHandler: ChannelInboundHandler {
@@ -208,7 +204,7 @@ final class ProbeHandler: ChannelInboundHandler {
 
     /// `200 ok` for HTTP/1.1 keep-alive, built once: the same bytes the router's reply would give.
     private static let okHead = HTTPResponseHead(version: .http1_1, status: .ok, headers: HTTPHeaders([
-        ("Content-Type", EndpointReplyHeaders.text), ("Content-Length", "2"),
+        ("Content-Type", EndpointReply.textType), ("Content-Length", "2"),
         ("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
     ]))
     private static let okBody: ByteBuffer = ByteBuffer(string: "ok")

@@ -49,7 +49,7 @@ public struct EndpointReply: Sendable, Equatable {
     /// A line for vigil's log (admin actions and refusals).
     public var logLine: String? = nil
 
-    static let textType = "text/plain; charset=utf-8"
+    public static let textType = "text/plain; charset=utf-8"
     static let jsonType = "application/json"
     static let metricsType = "text/plain; version=0.0.4; charset=utf-8"
 

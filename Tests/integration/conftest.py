@@ -98,6 +98,18 @@ class Vigil:
             self._stderr.close()
 
 
+def wait_until(predicate, timeout=10, interval=0.03, what="condition"):
+    """Polls PREDICATE until it returns something truthy, which it returns."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
+
+
 def stop(v):
     """Stops vigil the way a container runtime does: SIGTERM (the app goes with it), then SIGKILL."""
     v.stop()

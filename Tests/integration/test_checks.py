@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import Vigil, curl, free_port, stop
+from conftest import Vigil, curl, free_port, stop, wait_until
 
 APP = ["sleep", "600"]
 
@@ -43,17 +43,6 @@ def epoch(stamp):
     """RFC 3339 `2026-01-02T03:04:05.678Z` → seconds since the epoch."""
     import calendar
     return calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) + int(stamp[20:23]) / 1000
-
-
-def wait_until(predicate, timeout=10, interval=0.03, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 def wait_check(v, name, state, timeout=10, runs=1):

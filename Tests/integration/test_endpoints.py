@@ -18,7 +18,7 @@ import time
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import VIGIL, Vigil, base_env, curl, free_port, stop
+from conftest import VIGIL, Vigil, base_env, curl, free_port, stop, wait_until
 
 APP = ["sleep", "600"]
 TEXT = "text/plain; charset=utf-8"
@@ -46,17 +46,6 @@ def headers_of(raw):
 def get(url, *args):
     code, body, raw = curl(url, *args)
     return code, body, headers_of(raw)
-
-
-def wait_until(predicate, timeout=10, interval=0.03, what="condition"):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"timed out waiting for {what}; last: {last!r}")
 
 
 def raw_request(port, data, host="127.0.0.1", timeout=3, family=socket.AF_INET):

@@ -128,9 +128,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
+class BackloggedHTTPServer(http.server.ThreadingHTTPServer):
+    # The default listen backlog of 5 overflows when a dozen checks connect in the same
+    # millisecond; dropped SYNs then read as "connect timed out" (a test-server artefact).
+    request_queue_size = 128
+
+
 class Server:
     def __init__(self, tls_context=None):
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = BackloggedHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.requests = []
         self.httpd.daemon_threads = True
         if tls_context:

@@ -43,8 +43,21 @@ let package = Package(
             name: "VigilCoreTests",
             dependencies: ["VigilCore"]
         ),
+        // The NIO layer in-process: EmbeddedEventLoop's virtual time instead of real waiting.
+        .testTarget(
+            name: "VigilAgentTests",
+            dependencies: [
+                "VigilAgent",
+                "VigilCore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
+        ),
     ],
-    // Language mode 5: the agent confines its mutable state to one NIO event loop, which strict
-    // Sendable checking cannot see; VigilCore is plain value types either way.
-    swiftLanguageModes: [.v5]
+    // Swift 6: the agent's parts are confined to one event loop, which the compiler checks
+    // through NIO's `assumeIsolated()` and `NIOLoopBound`.
+    swiftLanguageModes: [.v6]
 )

@@ -1,11 +1,12 @@
 import CVigilSystem
+import VigilCore
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// The signal state vigil was started with, captured before anything can change it, so that
 /// children get exactly that back (tini's approach).
-public struct InheritedSignalState: @unchecked Sendable {
+public struct InheritedSignalState: Sendable {
     public let mask: sigset_t
     /// Signals whose disposition was SIG_IGN when vigil started: they stay ignored in children.
     public let ignored: Set<Int32>
@@ -62,7 +63,7 @@ public enum ProcessControl {
 /// The one thread that takes signals: `sigwaitinfo` on the full set. SIGCHLD reaps every child
 /// with `waitpid(-1, WNOHANG)` and hands each status to the registry; every other signal goes to
 /// `onSignal`.
-public final class SignalLoop: @unchecked Sendable {
+public final class SignalLoop: Sendable {
     private let registry: ChildRegistry
     private let onSignal: @Sendable (_ signal: Int32, _ sender: Int32) -> Void
 
@@ -108,5 +109,3 @@ public final class SignalLoop: @unchecked Sendable {
         }
     }
 }
-
-import VigilCore

@@ -1,4 +1,5 @@
 import CVigilSystem
+import Synchronization
 import VigilCore
 #if canImport(Glibc)
 import Glibc
@@ -6,32 +7,30 @@ import Glibc
 
 /// Who waits on which child. Spawning and registering happen under the same lock the reaper
 /// takes, so a child that exits at once is never reaped before its waiter is known.
-public final class ChildRegistry: @unchecked Sendable {
+public final class ChildRegistry: Sendable {
     public typealias Waiter = @Sendable (Termination) -> Void
 
-    private var lock = pthread_mutex_t()
-    private var waiters: [Int32: Waiter] = [:]
+    private let waiters = Mutex<[Int32: Waiter]>([:])
     private let onUnclaimed: @Sendable (Int32, Termination) -> Void
 
     public init(onUnclaimed: @escaping @Sendable (Int32, Termination) -> Void = { _, _ in }) {
-        pthread_mutex_init(&lock, nil)
         self.onUnclaimed = onUnclaimed
     }
 
     func deliver(pid: Int32, _ termination: Termination) {
-        pthread_mutex_lock(&lock)
-        let waiter = waiters.removeValue(forKey: pid)
-        pthread_mutex_unlock(&lock)
+        let waiter = waiters.withLock { $0.removeValue(forKey: pid) }
         if let waiter { waiter(termination) } else { onUnclaimed(pid, termination) }
     }
 
     /// Spawns and registers `waiter` for the new pid atomically with respect to reaping.
-    public func spawn(_ request: SpawnRequest, inherited: InheritedSignalState, waiter: @escaping Waiter) -> Result<Int32, SystemError> {
-        pthread_mutex_lock(&lock)
-        defer { pthread_mutex_unlock(&lock) }
-        let result = Spawner.spawn(request, inherited: inherited)
-        if case .success(let pid) = result { waiters[pid] = waiter }
-        return result
+    public func spawn(
+        _ request: SpawnRequest, inherited: InheritedSignalState, waiter: @escaping Waiter
+    ) -> Result<Int32, SystemError> {
+        waiters.withLock { waiters in
+            let result = Spawner.spawn(request, inherited: inherited)
+            if case .success(let pid) = result { waiters[pid] = waiter }
+            return result
+        }
     }
 }
 

@@ -14,34 +14,34 @@ import Testing
         let actions = m.handle(.stopRequested(instanceReady: true))
         #expect(actions.contains(.setDraining))
         #expect(actions.contains(.schedule(.drainDelay, after: .seconds(5))))
-        #expect(!actions.contains(.sendStopSignal(15)))
-        #expect(m.handle(.signal(2)) == [.forward(signal: 2)])  // SIGINT still forwarded at once
+        #expect(!actions.contains(.sendStopSignal(15, to: .group(10))))
+        #expect(m.handle(.signal(2)) == [.forward(signal: 2, to: .group(10))])  // SIGINT still forwarded at once
         let stop = m.handle(.timerFired(.drainDelay))
-        #expect(stop.contains(.sendStopSignal(15)) && stop.contains(.schedule(.stopTimeout, after: .seconds(20))))
-        #expect(m.handle(.timerFired(.stopTimeout)).first == .killGroup)
+        #expect(stop.contains(.sendStopSignal(15, to: .group(10))) && stop.contains(.schedule(.stopTimeout, after: .seconds(20))))
+        #expect(m.handle(.timerFired(.stopTimeout)).first == .killGroup(10))
         let exited = m.handle(.childExited(.signaled(signal: 9), readyFor: .zero))
-        #expect(exited.contains(.terminateLeftovers))
+        #expect(exited.contains(.terminateLeftovers(inGroup: 10)))
         #expect(m.handle(.groupEmpty) == [.cancel(.cleanupBound), .exit(code: 137)])
     }
 
     @Test func notReadyMeansNoDrain() {
         var m = machine()
         let actions = m.handle(.stopRequested(instanceReady: false))
-        #expect(actions.contains(.sendStopSignal(15)))
+        #expect(actions.contains(.sendStopSignal(15, to: .group(10))))
     }
 
     @Test func secondSigtermSkipsDrainThenKills() {
         var m = machine(["VIGIL_STOP_SIGNAL": "QUIT"])
         _ = m.handle(.stopRequested(instanceReady: true))
-        #expect(m.handle(.stopRequested(instanceReady: false)).contains(.sendStopSignal(3)))
-        #expect(m.handle(.stopRequested(instanceReady: false)).contains(.killGroup))
+        #expect(m.handle(.stopRequested(instanceReady: false)).contains(.sendStopSignal(3, to: .group(10))))
+        #expect(m.handle(.stopRequested(instanceReady: false)).contains(.killGroup(10)))
     }
 
     @Test func connectionAwareDrain() {
         var m = machine(["VIGIL_DRAIN_PORTS": "8080", "VIGIL_DRAIN_TIMEOUT": "10s"])
         #expect(m.handle(.stopRequested(instanceReady: true)).contains(.schedule(.drainTimeout, after: .seconds(10))))
         #expect(m.handle(.timerFired(.drainDelay)) == [.watchDrainConnections])
-        #expect(m.handle(.connectionsClosed).contains(.sendStopSignal(15)))
+        #expect(m.handle(.connectionsClosed).contains(.sendStopSignal(15, to: .group(10))))
     }
 
     @Test func restartPolicyWithBackoff() {
@@ -68,12 +68,26 @@ import Testing
 
     @Test func restartOnFailedLiveness() {
         var m = machine(["VIGIL_RESTART_UNHEALTHY": "true"])
-        #expect(m.handle(.livenessFailed).contains(.sendStopSignal(15)))
+        #expect(m.handle(.livenessFailed).contains(.sendStopSignal(15, to: .group(10))))
         _ = m.handle(.childExited(.signaled(signal: 15), readyFor: .zero))
         #expect(m.handle(.groupEmpty).contains(.schedule(.restartBackoff, after: .seconds(1))))
         #expect(m.restarts == 1)
         var plain = machine()
         #expect(plain.handle(.livenessFailed) == [])
+    }
+
+    @Test func signalTargetChildSendsToTheProcess() {
+        var m = machine(["VIGIL_SIGNAL_TARGET": "child"])
+        #expect(m.handle(.signal(10)) == [.forward(signal: 10, to: .process(10))])
+    }
+
+    @Test func aRestartWhoseSpawnFailsBacksOffWithoutCleanup() {
+        var m = machine(["VIGIL_RESTART": "always"])
+        _ = m.handle(.childExited(.exited(code: 0), readyFor: .zero))
+        _ = m.handle(.groupEmpty)
+        #expect(m.handle(.timerFired(.restartBackoff)) == [.spawn])
+        let failed = m.handle(.childExited(.spawnFailed(errno: 2), readyFor: .zero))
+        #expect(failed == [.log("restarting the app in 2s (restart 2)"), .schedule(.restartBackoff, after: .seconds(2))])
     }
 
     @Test func exitCodes() {

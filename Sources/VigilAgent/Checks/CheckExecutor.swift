@@ -28,8 +28,10 @@ final class CheckExecutor {
         case .http(let target):
             cancel = HTTPCheck.run(target, spec: spec, resolver: resolver, on: loop, promise: promise)
         case .tcp(let host, let port):
+            let loop = self.loop
+            let connectTimeout = TimeAmount.milliseconds(spec.timeout.milliseconds)
             let connection = resolver.resolve(host: host, port: port, on: loop).flatMap { address in
-                ClientBootstrap(group: self.loop).connectTimeout(.milliseconds(spec.timeout.milliseconds)).connect(to: address)
+                ClientBootstrap(group: loop).connectTimeout(connectTimeout).connect(to: address)
             }
             Self.passWhenConnected(connection, promise: promise)
         case .unix(let path):
@@ -55,15 +57,15 @@ final class CheckExecutor {
                 }
             }
         }
-        let timeout = loop.scheduleTask(in: .milliseconds(spec.timeout.milliseconds)) {
+        let timeout = loop.assumeIsolated().scheduleTask(in: .milliseconds(spec.timeout.milliseconds)) {
             promise.succeed((false, "timed out after \(DurationText.format(spec.timeout))"))
             cancel()
         }
-        return promise.futureResult.map { passed, message in
+        return promise.futureResult.assumeIsolated().map { passed, message in
             timeout.cancel()
             let elapsed = Duration.milliseconds(Clock.monotonicMilliseconds - started)
             return CheckResult(passed: passed, message: message, duration: elapsed)
-        }
+        }.nonisolated()
     }
 
     /// tcp:// and unix:// checks pass when a connection opens; it is closed at once.

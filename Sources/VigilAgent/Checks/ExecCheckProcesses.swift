@@ -20,7 +20,8 @@ final class ExecCheckProcesses {
     }
 
     func run(_ arguments: [String], on loop: EventLoop, promise: EventLoopPromise<(Bool, String)>) -> () -> Void {
-        let readEnd: Int32, writeEnd: Int32
+        let readEnd: Int32
+        let writeEnd: Int32
         do {
             (readEnd, writeEnd) = try Pipes.make()
         } catch {
@@ -31,44 +32,27 @@ final class ExecCheckProcesses {
         request.stdout = writeEnd
         request.stderr = writeEnd
         request.stdinFromDevNull = true
-        let output = OutputCollector(limit: Self.outputLimit)
-        var exit: Termination? = nil
-        var outputClosed = false
-        var finished = false
-        var pipeChannel: Channel? = nil
-
-        func finishIfDone(force: Bool = false) {
-            guard !finished, let exit, outputClosed || force else { return }
-            finished = true
-            pipeChannel?.close(promise: nil)
-            let text = output.text
-            switch exit {
-            case .exited(0):
-                promise.succeed((true, text.isEmpty ? "exit code 0" : text))
-            default:
-                let what = "\(exit)"
-                promise.succeed((false, text.isEmpty ? what : "\(what): \(text)"))
-            }
-        }
-
+        let run = ExecRun(promise: promise, output: OutputCollector(limit: Self.outputLimit))
+        let bound = NIOLoopBound(run, eventLoop: loop)
         let spawned = registry.spawn(request, inherited: inherited) { termination in
             loop.execute {
-                exit = termination
-                finishIfDone()
+                bound.value.exited(termination)
                 // Output still in flight after exit gets a moment, not forever (a grandchild may hold the pipe).
-                loop.scheduleTask(in: .milliseconds(100)) { finishIfDone(force: true) }
+                loop.assumeIsolated().scheduleTask(in: .milliseconds(100)) { bound.value.finish(force: true) }
             }
         }
         Pipes.close(writeEnd)
-        guard case .success(let pid) = spawned else {
+        let pid: Int32
+        switch spawned {
+        case .success(let spawnedPid):
+            pid = spawnedPid
+        case .failure(let error):
             Pipes.close(readEnd)
-            if case .failure(let error) = spawned {
-                promise.succeed((false, "\(arguments[0]): \(Termination.spawnFailed(errno: error.errno))"))
-            }
+            promise.succeed((false, "\(arguments[0]): \(Termination.spawnFailed(errno: error.errno))"))
             return {}
         }
         liveGroups.insert(pid)
-        promise.futureResult.whenComplete { _ in
+        promise.futureResult.assumeIsolated().whenComplete { _ in
             // Whatever the check left behind in its group goes with it.
             ProcessControl.send(9, to: -pid)
             self.liveGroups.remove(pid)
@@ -76,33 +60,69 @@ final class ExecCheckProcesses {
         NIOPipeBootstrap(group: loop)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(output)
+                    try channel.pipeline.syncOperations.addHandler(bound.value.output)
                 }
             }
             .takingOwnershipOfDescriptor(input: readEnd)
+            .assumeIsolated()
             .whenComplete { result in
                 switch result {
                 case .success(let channel):
-                    pipeChannel = channel
-                    channel.closeFuture.whenComplete { _ in
-                        outputClosed = true
-                        finishIfDone()
-                    }
+                    run.pipe = channel
+                    channel.closeFuture.assumeIsolated().whenComplete { _ in run.outputClosed() }
                 case .failure:
                     Pipes.close(readEnd)
-                    outputClosed = true
-                    finishIfDone()
+                    run.outputClosed()
                 }
             }
         return {
             ProcessControl.send(9, to: -pid)
-            pipeChannel?.close(promise: nil)
+            run.pipe?.close(promise: nil)
         }
     }
 
     /// SIGKILL every running exec check's group (vigil is exiting).
     func killAll() {
         for group in liveGroups { ProcessControl.send(9, to: -group) }
+    }
+
+    /// One run's progress: it ends when the process has exited and its output is closed (or a
+    /// moment after the exit, when a grandchild keeps the pipe open).
+    final class ExecRun {
+        let promise: EventLoopPromise<(Bool, String)>
+        let output: OutputCollector
+        var pipe: Channel? = nil
+        private var exit: Termination? = nil
+        private var outputIsClosed = false
+        private var finished = false
+
+        init(promise: EventLoopPromise<(Bool, String)>, output: OutputCollector) {
+            self.promise = promise
+            self.output = output
+        }
+
+        func exited(_ termination: Termination) {
+            exit = termination
+            finish()
+        }
+
+        func outputClosed() {
+            outputIsClosed = true
+            finish()
+        }
+
+        func finish(force: Bool = false) {
+            guard !finished, let exit, outputIsClosed || force else { return }
+            finished = true
+            pipe?.close(promise: nil)
+            let text = output.text
+            switch exit {
+            case .exited(0):
+                promise.succeed((true, text.isEmpty ? "exit code 0" : text))
+            default:
+                promise.succeed((false, text.isEmpty ? "\(exit)" : "\(exit): \(text)"))
+            }
+        }
     }
 
     final class OutputCollector: ChannelInboundHandler {
@@ -121,7 +141,7 @@ final class ExecCheckProcesses {
         }
 
         func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-            if event is ChannelEvent, case .inputClosed = event as! ChannelEvent { context.close(promise: nil) }
+            if case .some(.inputClosed) = event as? ChannelEvent { context.close(promise: nil) }
             context.fireUserInboundEventTriggered(event)
         }
 

@@ -13,11 +13,10 @@ enum HTTPCheck {
     /// Starts the request; returns a cancel action for the timeout.
     static func run(_ target: HTTPTarget, spec: CheckSpec, resolver: AddressResolver, on loop: EventLoop,
                     promise: EventLoopPromise<(Bool, String)>) -> () -> Void {
-        var connected: Channel? = nil
-        var cancelled = false
+        let connection = Connection()
         fetch(target, resolver: resolver, on: loop, timeout: spec.timeout, userAgent: userAgent,
               onChannel: { channel in
-                  if cancelled { channel.close(promise: nil) } else { connected = channel }
+                  if connection.cancelled { channel.close(promise: nil) } else { connection.channel = channel }
               }).whenComplete { result in
             switch result {
             case .failure(let error):
@@ -35,9 +34,15 @@ enum HTTPCheck {
             }
         }
         return {
-            cancelled = true
-            connected?.close(promise: nil)
+            connection.cancelled = true
+            connection.channel?.close(promise: nil)
         }
+    }
+
+    /// The run's channel, for the timeout to close. Event-loop confined.
+    private final class Connection {
+        var channel: Channel? = nil
+        var cancelled = false
     }
 
     struct Response {
@@ -49,7 +54,7 @@ enum HTTPCheck {
         var description: String { "connection closed before a complete response" }
     }
 
-    /// One GET; shared by checks and the `vigil probe/status/drain` commands.
+    /// One GET; shared by checks and the `vigil probe/status/drain` commands. Call on `loop`.
     static func fetch(_ target: HTTPTarget, method: HTTPMethod = .GET, headers extra: [(String, String)] = [],
                       resolver: AddressResolver, on loop: EventLoop, timeout: Duration, userAgent: String,
                       onChannel: @escaping (Channel) -> Void = { _ in }) -> EventLoopFuture<Response> {
@@ -76,7 +81,7 @@ enum HTTPCheck {
                     }
                 }
                 .connect(to: address)
-        }.whenComplete { result in
+        }.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel): onChannel(channel)
             case .failure(let error): responsePromise.fail(error)

@@ -6,12 +6,12 @@ import VigilCore
 /// The operator's commands: `vigil probe`, `vigil status`, `vigil drain`, talking to the agent of
 /// this container over loopback at `VIGIL_LISTEN`.
 public enum AgentClient {
-    public struct Answer {
+    public struct Answer: Sendable {
         public var status: Int
         public var body: String
     }
 
-    public enum Failure: Error, CustomStringConvertible {
+    public enum Failure: Error, CustomStringConvertible, Sendable {
         case serverOff
         case unreachable(String)
 
@@ -45,9 +45,13 @@ public enum AgentClient {
         let loop = group.next()
         var headers: [(String, String)] = []
         if let token = configuration.adminToken { headers.append(("Authorization", "Bearer \(token)")) }
-        let resolver = AddressResolver(threadPool: { NIOThreadPool.singleton })
-        let response = HTTPCheck.fetch(target, method: method.http, headers: headers, resolver: resolver, on: loop,
-                                       timeout: timeout, userAgent: "vigil-cli")
+        let headerList = headers
+        let response = loop.flatSubmit {
+            let resolver = AddressResolver(threadPool: { NIOThreadPool.singleton })
+            return HTTPCheck.fetch(
+                target, method: method.http, headers: headerList, resolver: resolver, on: loop, timeout: timeout,
+                userAgent: "vigil-cli")
+        }
         let timer = loop.makePromise(of: HTTPCheck.Response.self)
         loop.scheduleTask(in: .milliseconds(timeout.milliseconds)) {
             timer.fail(Failure.unreachable("no answer within \(DurationText.format(timeout))"))

@@ -1,7 +1,8 @@
-/// The supervisor's decisions, free of I/O: events in, actions out (swift-service-lifecycle style).
-/// The agent performs the actions and feeds back what happened.
+/// The supervisor's decisions, free of I/O: events in, actions out (swift-nio style). The agent
+/// performs the actions and feeds back what happened. Every action names what it acts on, so the
+/// agent keeps no copy of the app's pid or process group.
 public struct SupervisorStateMachine: Sendable {
-    public enum Timer: Sendable, Hashable {
+    public enum Timer: Sendable, Hashable, CaseIterable {
         case drainDelay, drainTimeout, stopTimeout, cleanupBound, restartBackoff
     }
 
@@ -21,14 +22,23 @@ public struct SupervisorStateMachine: Sendable {
         case livenessFailed
     }
 
+    /// Who a signal goes to.
+    public enum Recipient: Sendable, Equatable {
+        /// The app's process group; the process alone when the group cannot be signalled.
+        case group(Int32)
+        case process(Int32)
+    }
+
     public enum Action: Sendable, Equatable {
         case spawn
-        case forward(signal: Int32)
-        case sendStopSignal(Int32)
-        case killGroup
-        /// SIGTERM to what is left in the app's process group after the main child exited.
-        case terminateLeftovers
-        case watchGroupUntilEmpty
+        case forward(signal: Int32, to: Recipient)
+        case sendStopSignal(Int32, to: Recipient)
+        /// SIGKILL to the process group (and its leader).
+        case killGroup(Int32)
+        /// SIGTERM to what is left in the process group after the main child exited.
+        case terminateLeftovers(inGroup: Int32)
+        /// Report `.groupEmpty` once nothing is left in the group.
+        case watchGroupUntilEmpty(Int32)
         case watchDrainConnections
         case setDraining
         case schedule(Timer, after: Duration)
@@ -39,6 +49,7 @@ public struct SupervisorStateMachine: Sendable {
 
     public struct Settings: Sendable {
         public var stopSignal: Int32
+        public var signalTarget: SignalTarget
         public var stopTimeout: Duration
         public var drainDelay: Duration
         public var drainWatchesConnections: Bool
@@ -51,6 +62,7 @@ public struct SupervisorStateMachine: Sendable {
 
         public init(_ configuration: Configuration) {
             stopSignal = configuration.stopSignal
+            signalTarget = configuration.signalTarget
             stopTimeout = configuration.stopTimeout
             drainDelay = configuration.drainDelay
             drainWatchesConnections = !configuration.drainPorts.isEmpty
@@ -71,14 +83,14 @@ public struct SupervisorStateMachine: Sendable {
         /// Readiness failed, app untouched. `watching`: past the delay, waiting for connections.
         case draining(pid: Int32, watching: Bool)
         case stopping(pid: Int32, thenRestart: Bool)
-        /// The app exited; its group is being emptied before `next`.
-        case cleaningUp(after: Termination, thenRestart: Bool, stopping: Bool)
+        /// The app exited; its group is being emptied before the next step.
+        case cleaningUp(group: Int32, after: Termination, thenRestart: Bool, stopping: Bool)
         case waitingToRestart(last: Termination)
         case exited(code: Int32)
     }
 
     let settings: Settings
-    private(set) var state: State = .idle
+    var state: State = .idle
     public private(set) var backoff: RestartBackoff
     public private(set) var restarts = 0
 
@@ -90,15 +102,15 @@ public struct SupervisorStateMachine: Sendable {
     public var appPid: Int32? {
         switch state {
         case .running(let pid), .draining(let pid, _), .stopping(let pid, _): pid
-        default: nil
+        case .idle, .cleaningUp, .waitingToRestart, .exited: nil
         }
     }
 
     public var isStopping: Bool {
         switch state {
         case .draining, .stopping, .exited: true
-        case .cleaningUp(_, _, let stopping): stopping
-        default: false
+        case .cleaningUp(_, _, _, let stopping): stopping
+        case .idle, .running, .waitingToRestart: false
         }
     }
 
@@ -107,152 +119,17 @@ public struct SupervisorStateMachine: Sendable {
         return [.spawn]
     }
 
-    public mutating func handle(_ event: Event) -> [Action] {
-        switch (state, event) {
-        case (.idle, .started(let pid)), (.waitingToRestart, .started(let pid)):
-            state = .running(pid: pid)
-            return []
-
-        case (.idle, .childExited(let termination, _)):
-            // The very first spawn failed: nothing to clean up, nothing to restart into a loop.
-            state = .exited(code: termination.exitCode)
-            return [.exit(code: termination.exitCode)]
-
-        case (.waitingToRestart, .childExited(let termination, let readyFor)):
-            // A restart's spawn failed: same policy as an exit.
-            return afterExit(termination, readyFor: readyFor, stopping: false)
-
-        // MARK: Stop requests
-        case (.running(let pid), .stopRequested(let ready)):
-            if !ready || (settings.drainDelay == .zero && !settings.drainWatchesConnections) {
-                return [.setDraining, .log(ready ? "SIGTERM: stopping the app (no drain configured)" : "SIGTERM: not ready, so no traffic to drain: stopping the app")]
-                    + beginStop(pid: pid, thenRestart: false)
-            }
-            state = .draining(pid: pid, watching: false)
-            var actions: [Action] = []
-            var message = "SIGTERM: draining: readiness fails, the app keeps serving for \(DurationText.format(settings.drainDelay))"
-            if settings.drainWatchesConnections {
-                message += ", then while it has connections on the drain ports (at most \(DurationText.format(settings.drainTimeout)) in all)"
-                actions.append(.schedule(.drainTimeout, after: settings.drainTimeout))
-            }
-            actions.append(.log(message))
-            actions.append(.setDraining)
-            actions.append(.schedule(.drainDelay, after: settings.drainDelay))
-            return actions
-
-        case (.draining(let pid, _), .stopRequested):
-            return [.cancel(.drainDelay), .cancel(.drainTimeout), .log("second SIGTERM: skipping the rest of the drain")]
-                + beginStop(pid: pid, thenRestart: false)
-
-        case (.draining(let pid, false), .timerFired(.drainDelay)):
-            guard settings.drainWatchesConnections else {
-                return [.log("drain delay over: stopping the app")] + beginStop(pid: pid, thenRestart: false)
-            }
-            state = .draining(pid: pid, watching: true)
-            return [.watchDrainConnections]
-
-        case (.draining(let pid, true), .connectionsClosed):
-            return [.cancel(.drainTimeout), .log("drain: no connections left: stopping the app")]
-                + beginStop(pid: pid, thenRestart: false)
-
-        case (.draining(let pid, _), .timerFired(.drainTimeout)):
-            return [.cancel(.drainDelay), .log("drain timeout (\(DurationText.format(settings.drainTimeout))) reached: stopping the app")]
-                + beginStop(pid: pid, thenRestart: false)
-
-        case (.stopping(_, let thenRestart), .stopRequested):
-            if thenRestart {
-                state = .stopping(pid: appPid!, thenRestart: false)
-                return [.setDraining, .log("SIGTERM during a restart: the app will not be started again")]
-            }
-            return [.cancel(.stopTimeout), .killGroup, .log("second SIGTERM: killing the app's process group")]
-
-        case (.stopping, .timerFired(.stopTimeout)):
-            return [.killGroup, .log("the app did not stop within \(DurationText.format(settings.stopTimeout)): killing its process group")]
-
-        case (.waitingToRestart(let last), .stopRequested):
-            state = .exited(code: last.exitCode)
-            return [.cancel(.restartBackoff), .setDraining, .log("SIGTERM while waiting to restart: exiting"), .exit(code: last.exitCode)]
-
-        case (.cleaningUp(let after, let thenRestart, _), .stopRequested):
-            state = .cleaningUp(after: after, thenRestart: false, stopping: true)
-            return thenRestart ? [.setDraining] : []
-
-        // MARK: Other signals
-        case (.running, .signal(let signal)), (.draining, .signal(let signal)), (.stopping, .signal(let signal)):
-            return [.forward(signal: signal)]
-
-        // MARK: The app exited
-        case (.running, .childExited(let termination, let readyFor)):
-            return [.log("app \(termination)")] + afterExit(termination, readyFor: readyFor, stopping: false)
-
-        case (.draining, .childExited(let termination, let readyFor)):
-            return [.cancel(.drainDelay), .cancel(.drainTimeout), .log("app \(termination) while draining")]
-                + afterExit(termination, readyFor: readyFor, stopping: true)
-
-        case (.stopping(_, let thenRestart), .childExited(let termination, let readyFor)):
-            var actions: [Action] = [.cancel(.stopTimeout), .log("app \(termination)")]
-            if thenRestart {
-                restarts += 1
-                state = .cleaningUp(after: termination, thenRestart: true, stopping: false)
-                if readyFor >= RestartBackoff.healthyRunResetsAfter { backoff.reset() }
-            } else {
-                state = .cleaningUp(after: termination, thenRestart: false, stopping: true)
-            }
-            actions += [.terminateLeftovers, .schedule(.cleanupBound, after: settings.leftoverGrace), .watchGroupUntilEmpty]
-            return actions
-
-        case (.cleaningUp, .timerFired(.cleanupBound)):
-            return [.killGroup] + finishCleanup()
-
-        case (.cleaningUp, .groupEmpty):
-            return [.cancel(.cleanupBound)] + finishCleanup()
-
-        case (.waitingToRestart, .timerFired(.restartBackoff)):
-            return [.spawn]
-
-        // MARK: Liveness
-        case (.running(let pid), .livenessFailed) where settings.restartUnhealthy:
-            return [.log("liveness failed: restarting the app")] + beginStop(pid: pid, thenRestart: true)
-
-        default:
-            return []
+    func recipient(_ pid: Int32) -> Recipient {
+        switch settings.signalTarget {
+        case .group: .group(pid)
+        case .child: .process(pid)
         }
     }
 
-    private mutating func beginStop(pid: Int32, thenRestart: Bool) -> [Action] {
-        state = .stopping(pid: pid, thenRestart: thenRestart)
-        return [
-            .sendStopSignal(settings.stopSignal),
-            .schedule(.stopTimeout, after: settings.stopTimeout),
-        ]
-    }
-
-    private mutating func afterExit(_ termination: Termination, readyFor: Duration, stopping: Bool) -> [Action] {
-        let restart: Bool
-        switch settings.restart {
-        case .never: restart = false
-        case .onFailure: restart = !termination.isSuccess
-        case .always: restart = true
-        }
+    mutating func countRestart(after readyFor: Duration) {
+        restarts += 1
         if readyFor >= RestartBackoff.healthyRunResetsAfter { backoff.reset() }
-        let thenRestart = restart && !stopping
-        if thenRestart { restarts += 1 }
-        state = .cleaningUp(after: termination, thenRestart: thenRestart, stopping: stopping)
-        if case .spawnFailed = termination, !thenRestart {
-            state = .exited(code: termination.exitCode)
-            return [.exit(code: termination.exitCode)]
-        }
-        return [.terminateLeftovers, .schedule(.cleanupBound, after: settings.leftoverGrace), .watchGroupUntilEmpty]
     }
 
-    private mutating func finishCleanup() -> [Action] {
-        guard case .cleaningUp(let termination, let thenRestart, _) = state else { return [] }
-        if thenRestart {
-            let delay = backoff.take()
-            state = .waitingToRestart(last: termination)
-            return [.log("restarting the app in \(DurationText.format(delay)) (restart \(restarts))"), .schedule(.restartBackoff, after: delay)]
-        }
-        state = .exited(code: termination.exitCode)
-        return [.exit(code: termination.exitCode)]
-    }
+    mutating func takeBackoff() -> Duration { backoff.take() }
 }

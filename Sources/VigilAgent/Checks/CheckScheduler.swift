@@ -1,0 +1,54 @@
+import Logging
+import NIOCore
+import VigilCore
+
+/// Runs every check on its own schedule: the first run after its DELAY, the next one INTERVAL
+/// after the previous one started (or at once when it ran longer). Results go to the health
+/// monitor, unless the app restarted while the run was in flight: each run carries the
+/// generation it started in, and a stale one records nothing into the new app's health.
+final class CheckScheduler {
+    typealias Runner = (CheckSpec) -> EventLoopFuture<CheckResult>
+
+    private let loop: EventLoop
+    private let health: HealthMonitor
+    private let logger: Logger
+    private let runner: Runner
+    /// Bumped by `appRestarted`.
+    private(set) var generation = 0
+
+    init(loop: EventLoop, health: HealthMonitor, logger: Logger, runner: @escaping Runner) {
+        self.loop = loop
+        self.health = health
+        self.logger = logger
+        self.runner = runner
+    }
+
+    func start() {
+        // Indices follow the health model's order, which is the one `record` takes.
+        for (index, check) in health.model.checks.enumerated() {
+            let spec = check.spec
+            loop.assumeIsolated().scheduleTask(in: .milliseconds(spec.delay.milliseconds)) {
+                self.runOnce(index, spec)
+            }
+        }
+    }
+
+    /// The app was started again: results of runs already under way belong to the old one.
+    func appRestarted() { generation += 1 }
+
+    private func runOnce(_ index: Int, _ spec: CheckSpec) {
+        let started = loop.now
+        let generation = self.generation
+        runner(spec).assumeIsolated().whenSuccess { result in
+            if generation == self.generation {
+                self.logger.debug(
+                    "check \(spec.name) ran", metadata: ["passed": "\(result.passed)", "message": "\(result.message)"])
+                self.health.record(result, forCheck: index)
+            } else {
+                self.logger.debug("check \(spec.name): dropped a run that started before the app restarted")
+            }
+            let wait = max(.zero, .milliseconds(spec.interval.milliseconds) - (self.loop.now - started))
+            self.loop.assumeIsolated().scheduleTask(in: wait) { self.runOnce(index, spec) }
+        }
+    }
+}

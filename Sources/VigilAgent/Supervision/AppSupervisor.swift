@@ -1,0 +1,169 @@
+import Logging
+import NIOCore
+import VigilCore
+import VigilSystem
+
+/// Performs the supervisor state machine's actions: spawns the app, sends signals, runs the
+/// timers, watches the process group and the drain, and reports back what happened. Holds no
+/// facts of its own beyond the scheduled work: the pid and group come with each action.
+final class AppSupervisor {
+    typealias Timer = SupervisorStateMachine.Timer
+
+    private var machine: SupervisorStateMachine
+    private let loop: EventLoop
+    private let logger: Logger
+    private let command: [String]
+    private let registry: ChildRegistry
+    private let inherited: InheritedSignalState
+    private let health: HealthMonitor
+    private let checks: CheckScheduler
+    private let drain: DrainWatcher
+    /// Whether a balancer can see readiness at all: without the probe server, nothing to drain.
+    private let probesServed: Bool
+    private var timers: [Timer: Scheduled<Void>] = [:]
+    private var groupWatch: Scheduled<Void>? = nil
+    /// Set by the composition root: what vigil does on the machine's `exit` action.
+    var onExit: (Int32) -> Void = { _ in }
+
+    init(
+        settings: SupervisorStateMachine.Settings, command: [String], probesServed: Bool,
+        loop: EventLoop, logger: Logger, registry: ChildRegistry, inherited: InheritedSignalState,
+        health: HealthMonitor, checks: CheckScheduler, drain: DrainWatcher
+    ) {
+        self.machine = SupervisorStateMachine(settings: settings)
+        self.command = command
+        self.probesServed = probesServed
+        self.loop = loop
+        self.logger = logger
+        self.registry = registry
+        self.inherited = inherited
+        self.health = health
+        self.checks = checks
+        self.drain = drain
+    }
+
+    var appPid: Int32? { machine.appPid }
+    var restarts: Int { machine.restarts }
+
+    func start() { perform(machine.start()) }
+
+    func received(_ signal: Int32, from sender: Int32) {
+        logger.debug("received \(SignalNames.name(signal))", metadata: ["from": "\(sender)"])
+        if signal == 15 {
+            let ready = !probesServed || health.passes(.ready)
+            perform(machine.handle(.stopRequested(instanceReady: ready)))
+        } else {
+            perform(machine.handle(.signal(signal)))
+        }
+    }
+
+    func livenessFailed() { perform(machine.handle(.livenessFailed)) }
+
+    // MARK: - Actions
+
+    private func perform(_ actions: [SupervisorStateMachine.Action]) {
+        for action in actions { perform(action) }
+    }
+
+    private func perform(_ action: SupervisorStateMachine.Action) {
+        switch action {
+        case .spawn:
+            spawnApp()
+        case .forward(let signal, let recipient):
+            send(signal, to: recipient)
+        case .sendStopSignal(let signal, let recipient):
+            logger.info("sending \(SignalNames.name(signal)) to the app", metadata: ["target": "\(recipient.word)"])
+            send(signal, to: recipient)
+        case .killGroup(let group):
+            ProcessControl.send(9, to: -group)
+            ProcessControl.send(9, to: group)
+        case .terminateLeftovers(let group):
+            if ProcessControl.groupExists(group) {
+                logger.info("terminating what the app left in its process group")
+                ProcessControl.send(15, to: -group)
+            }
+        case .watchGroupUntilEmpty(let group):
+            watchUntilEmpty(group)
+        case .watchDrainConnections:
+            drain.start { [unowned self] in self.perform(self.machine.handle(.connectionsClosed)) }
+        case .setDraining:
+            health.setDraining(.shuttingDown)
+        case .schedule(let timer, let delay):
+            timers[timer]?.cancel()
+            timers[timer] = loop.assumeIsolated().scheduleTask(in: .milliseconds(delay.milliseconds)) {
+                self.timers[timer] = nil
+                self.perform(self.machine.handle(.timerFired(timer)))
+            }
+        case .cancel(let timer):
+            timers.removeValue(forKey: timer)?.cancel()
+        case .log(let message):
+            logger.info("\(message)")
+        case .exit(let code):
+            logger.info("exiting", metadata: ["code": "\(code)"])
+            onExit(code)
+        }
+    }
+
+    private func send(_ signal: Int32, to recipient: SupervisorStateMachine.Recipient) {
+        switch recipient {
+        case .group(let group):
+            if ProcessControl.send(signal, to: -group) != 0 { ProcessControl.send(signal, to: group) }
+        case .process(let pid):
+            ProcessControl.send(signal, to: pid)
+        }
+    }
+
+    private func watchUntilEmpty(_ group: Int32) {
+        groupWatch?.cancel()
+        guard ProcessControl.groupExists(group) else {
+            groupWatch = nil
+            perform(machine.handle(.groupEmpty))
+            return
+        }
+        groupWatch = loop.assumeIsolated().scheduleTask(in: .milliseconds(20)) { self.watchUntilEmpty(group) }
+    }
+
+    // MARK: - The app
+
+    private func spawnApp() {
+        var request = SpawnRequest(arguments: command)
+        request.takeTerminal = true
+        let restarting = machine.restarts > 0
+        let this = NIOLoopBound(self, eventLoop: loop)
+        let result = registry.spawn(request, inherited: inherited) { [loop] termination in
+            loop.execute { this.value.appExited(termination) }
+        }
+        switch result {
+        case .success(let pid):
+            logger.info("started the app", metadata: ["pid": "\(pid)", "command": "\(command[0])"])
+            if restarting {
+                checks.appRestarted()
+                health.resetForRestart()
+            }
+            health.setProcessRunning(true)
+            perform(machine.handle(.started(pid: pid)))
+        case .failure(let error):
+            let termination = Termination.spawnFailed(errno: error.errno)
+            let what = termination.exitCode == 127 ? "command not found" : "not executable"
+            logger.error("\(command[0]): \(what) (\(error))")
+            perform(machine.handle(.childExited(termination, readyFor: .zero)))
+        }
+    }
+
+    private func appExited(_ termination: Termination) {
+        let actions = machine.handle(.childExited(termination, readyFor: health.readyFor))
+        drain.cancel()
+        health.setProcessRunning(false)
+        perform(actions)
+    }
+}
+
+extension SupervisorStateMachine.Recipient {
+    /// As `VIGIL_SIGNAL_TARGET` names it, for the log.
+    var word: String {
+        switch self {
+        case .group: SignalTarget.group.rawValue
+        case .process: SignalTarget.child.rawValue
+        }
+    }
+}

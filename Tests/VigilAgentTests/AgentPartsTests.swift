@@ -1,0 +1,146 @@
+import NIOCore
+import NIOEmbedded
+import Testing
+
+@testable import VigilAgent
+@testable import VigilCore
+
+/// The agent's loop-confined parts on virtual time: what they log, when, and what they report.
+@Suite struct HealthMonitorTests {
+    @Test func eachTransitionIsLoggedOnce() {
+        let loop = EmbeddedEventLoop()
+        let log = CapturedLog()
+        let monitor = HealthMonitor(checks: [checkSpec("db", failures: 2)], minReady: .zero, loop: loop, logger: log.logger)
+        monitor.setProcessRunning(true)
+        monitor.record(passed(), forCheck: 0)
+        monitor.record(passed(), forCheck: 0)
+        monitor.record(failed(), forCheck: 0)
+        monitor.record(failed(), forCheck: 0)
+        monitor.record(failed(), forCheck: 0)
+        monitor.record(passed(), forCheck: 0)
+        #expect(
+            log.messages == [
+                "live passes", "check db is passing", "startup complete", "startup passes", "ready passes",
+                "check db is failing", "ready fails", "check db is passing", "ready passes",
+            ])
+        #expect(log.handler.entries[5].level == .warning)
+        #expect(log.handler.entries[5].metadata["reason"] == "connection refused")
+    }
+
+    @Test func minReadyPassesWhenTheWindowEndsWithNoOtherInput() {
+        let loop = EmbeddedEventLoop()
+        let log = CapturedLog()
+        let monitor = HealthMonitor(checks: [checkSpec("db")], minReady: .seconds(10), loop: loop, logger: log.logger)
+        monitor.setProcessRunning(true)
+        monitor.record(passed(), forCheck: 0)
+        #expect(!monitor.passes(.ready))
+        loop.advanceTime(by: .milliseconds(9_990))
+        #expect(!log.messages.contains("ready passes"))
+        loop.advanceTime(by: .milliseconds(20))
+        #expect(log.messages.filter { $0 == "ready passes" }.count == 1)
+        #expect(monitor.passes(.ready))
+        loop.advanceTime(by: .seconds(2))
+        #expect(monitor.readyFor >= .seconds(2))
+    }
+
+    @Test func failedLivenessIsReportedOnlyAfterStartup() {
+        let loop = EmbeddedEventLoop()
+        let monitor = HealthMonitor(
+            checks: [checkSpec("warm", probes: [.startup]), checkSpec("alive", probes: [.live])], minReady: .zero,
+            loop: loop, logger: CapturedLog().logger)
+        var reports = 0
+        monitor.onLivenessFailed = { reports += 1 }
+        monitor.setProcessRunning(true)
+        let alive = monitor.model.index(ofCheck: "alive")!
+        let warm = monitor.model.index(ofCheck: "warm")!
+        monitor.record(failed(), forCheck: alive)
+        #expect(reports == 0, "a slow starter is not restarted")
+        monitor.record(passed(), forCheck: alive)
+        monitor.record(passed(), forCheck: warm)
+        monitor.record(failed(), forCheck: alive)
+        monitor.record(failed(), forCheck: alive)
+        #expect(reports == 1)
+    }
+}
+
+@Suite struct DrainWatcherTests {
+    @Test func logsEachChangeAndReportsTheFirstZero() {
+        let loop = EmbeddedEventLoop()
+        let log = CapturedLog()
+        var readings = [3, 3, 1, 0, 0]
+        let watcher = DrainWatcher(loop: loop, ports: [8080, 8443], logger: log.logger) { readings.removeFirst() }
+        var closed = 0
+        watcher.start { closed += 1 }
+        for _ in 0..<3 { loop.advanceTime(by: DrainWatcher.pollInterval) }
+        #expect(closed == 1)
+        #expect(readings == [0], "no poll after the zero")
+        let opens = log.handler.entries.map { $0.metadata["open"].map { "\($0)" } }
+        #expect(opens == ["3", "1", "0"])
+        #expect(log.handler.entries.first?.metadata["ports"] == "8080,8443")
+    }
+
+    @Test func cancelStopsPolling() {
+        let loop = EmbeddedEventLoop()
+        var polls = 0
+        let watcher = DrainWatcher(loop: loop, ports: [80], logger: CapturedLog().logger) {
+            polls += 1
+            return 1
+        }
+        watcher.start {}
+        loop.advanceTime(by: DrainWatcher.pollInterval)
+        watcher.cancel()
+        loop.advanceTime(by: .seconds(1))
+        #expect(polls == 2)
+    }
+}
+
+@Suite struct CheckSchedulerTests {
+    /// A runner whose runs the test completes by hand.
+    final class ManualRuns {
+        let loop: EmbeddedEventLoop
+        var pending: [EventLoopPromise<CheckResult>] = []
+        init(_ loop: EmbeddedEventLoop) { self.loop = loop }
+        func run(_ spec: CheckSpec) -> EventLoopFuture<CheckResult> {
+            let promise = loop.makePromise(of: CheckResult.self)
+            pending.append(promise)
+            return promise.futureResult
+        }
+    }
+
+    @Test func aRunFromBeforeARestartRecordsNothing() {
+        let loop = EmbeddedEventLoop()
+        let health = HealthMonitor(checks: [checkSpec("db")], minReady: .zero, loop: loop, logger: CapturedLog().logger)
+        let runs = ManualRuns(loop)
+        let scheduler = CheckScheduler(loop: loop, health: health, logger: CapturedLog().logger, runner: runs.run)
+        scheduler.start()
+        loop.run()
+        #expect(runs.pending.count == 1)
+        scheduler.appRestarted()
+        runs.pending.removeFirst().succeed(failed())
+        #expect(health.model.checks[0].runs == 0)
+        loop.advanceTime(by: .seconds(1))
+        #expect(runs.pending.count == 1, "the schedule goes on")
+        runs.pending.removeFirst().succeed(passed())
+        #expect(health.model.checks[0].runs == 1)
+        #expect(health.model.checks[0].status == .passing)
+    }
+
+    @Test func theNextRunStartsOneIntervalAfterThePreviousStarted() {
+        let loop = EmbeddedEventLoop()
+        var spec = checkSpec("db", interval: .seconds(2))
+        spec.delay = .milliseconds(500)
+        let health = HealthMonitor(checks: [spec], minReady: .zero, loop: loop, logger: CapturedLog().logger)
+        let runs = ManualRuns(loop)
+        CheckScheduler(loop: loop, health: health, logger: CapturedLog().logger, runner: runs.run).start()
+        loop.advanceTime(by: .milliseconds(499))
+        #expect(runs.pending.isEmpty)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(runs.pending.count == 1)
+        loop.advanceTime(by: .milliseconds(300))
+        runs.pending.removeFirst().succeed(passed())
+        loop.advanceTime(by: .milliseconds(1_699))
+        #expect(runs.pending.isEmpty)
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(runs.pending.count == 1)
+    }
+}

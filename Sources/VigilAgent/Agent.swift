@@ -75,7 +75,8 @@ final class AgentParts {
         self.loop = loop
         self.configuration = configuration
         self.logger = logger
-        health = HealthMonitor(checks: configuration.checks, minReady: configuration.minReady, loop: loop, logger: logger)
+        health = HealthMonitor(
+            checks: configuration.checks, minReady: configuration.minReady, loop: loop, logger: logger)
         execProcesses = ExecCheckProcesses(registry: registry, inherited: agent.inherited)
         let executor = CheckExecutor(
             loop: loop, resolver: AddressResolver(threadPool: ResolverThreads().pool), processes: execProcesses)

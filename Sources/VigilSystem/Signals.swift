@@ -1,5 +1,6 @@
 import CVigilSystem
 import VigilCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,7 +28,8 @@ public struct InheritedSignalState: Sendable {
         }
         var descriptors = [Int32](repeating: -1, count: 1024)
         let count = cvigil_list_fds(&descriptors, Int32(descriptors.count))
-        return InheritedSignalState(mask: original, ignored: ignored, descriptors: Array(descriptors.prefix(Int(count))))
+        return InheritedSignalState(
+            mask: original, ignored: ignored, descriptors: Array(descriptors.prefix(Int(count))))
     }
 
     /// The signals a child must get back with SIG_DFL: all but those ignored at vigil's start.

@@ -1,6 +1,7 @@
 import CVigilSystem
 import Synchronization
 import VigilCore
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -55,12 +56,13 @@ enum Spawner {
             stdin_fd: -1, stdout_fd: request.stdout ?? -1, stderr_fd: request.stderr ?? -1,
             stdin_devnull: request.stdinFromDevNull ? 1 : 0)
         var cArguments: [UnsafeMutablePointer<CChar>?] = request.arguments.map { strdup($0) } + [nil]
-        defer { cArguments.forEach { free($0) } }
+        defer { for argument in cArguments { free(argument) } }
         var pid: pid_t = 0
         inherited.descriptors.withUnsafeBufferPointer { keep in
             cvigil_cloexec_all_except(keep.baseAddress, Int32(keep.count))
         }
-        let rc = cvigil_spawn(cArguments[0], &cArguments, environ, &mask, &defaults, stdio, request.takeTerminal ? 1 : 0, &pid)
+        let rc = cvigil_spawn(
+            cArguments[0], &cArguments, environ, &mask, &defaults, stdio, request.takeTerminal ? 1 : 0, &pid)
         return rc == 0 ? .success(pid) : .failure(SystemError("posix_spawnp", errno: rc))
     }
 }

@@ -2,6 +2,7 @@ import Logging
 import VigilAgent
 import VigilCore
 import VigilSystem
+
 #if canImport(Glibc)
 import Glibc
 #endif

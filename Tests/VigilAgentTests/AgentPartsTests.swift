@@ -10,7 +10,8 @@ import Testing
     @Test func eachTransitionIsLoggedOnce() {
         let loop = EmbeddedEventLoop()
         let log = CapturedLog()
-        let monitor = HealthMonitor(checks: [checkSpec("db", failures: 2)], minReady: .zero, loop: loop, logger: log.logger)
+        let monitor = HealthMonitor(
+            checks: [checkSpec("db", failures: 2)], minReady: .zero, loop: loop, logger: log.logger)
         monitor.setProcessRunning(true)
         monitor.record(passed(), forCheck: 0)
         monitor.record(passed(), forCheck: 0)

@@ -101,7 +101,9 @@ struct Answer: Equatable {
     }
 }
 
-func checkSpec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 1, interval: Duration = .seconds(1))
+func checkSpec(
+    _ name: String, probes: Set<Probe> = [.ready], failures: Int = 1, interval: Duration = .seconds(1)
+)
     -> CheckSpec
 {
     var spec = CheckSpec(name: name, target: .tcp(host: "127.0.0.1", port: 1))

@@ -27,7 +27,9 @@ import Testing
             let text = try harness.exchange("HEAD \(path) HTTP/1.1\r\nHost: pod\r\n\r\n", on: channel)
             #expect(text.hasPrefix("HTTP/1.1 200 OK\r\n"), "\(path)")
             #expect(text.hasSuffix("\r\n\r\n"), "\(path): no body after the headers")
-            #expect(text.contains("Content-Length: \(path == "/livez" ? 2 : "[+]process ok\nlivez check passed\n".utf8.count)"))
+            #expect(
+                text.contains(
+                    "Content-Length: \(path == "/livez" ? 2 : "[+]process ok\nlivez check passed\n".utf8.count)"))
         }
     }
 
@@ -36,7 +38,10 @@ import Testing
         let channel = try harness.connect()
         let requests = "GET /livez HTTP/1.1\r\n\r\nGET /readyz/nothing HTTP/1.1\r\n\r\nGET /metrics HTTP/1.1\r\n\r\n"
         let answers = Answer.parse(try harness.exchange(requests, on: channel))
-        #expect(answers.map(\.statusLine) == ["HTTP/1.1 503 Service Unavailable", "HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK"])
+        #expect(
+            answers.map(\.statusLine) == [
+                "HTTP/1.1 503 Service Unavailable", "HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK",
+            ])
         #expect(answers.first?.body == "[-]process failed: app is not running\nlivez check failed\n")
         #expect(answers.last?.body.contains("vigil_app_up 0\n") == true)
     }

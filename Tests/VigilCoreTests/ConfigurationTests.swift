@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite struct ConfigurationParserTests {
@@ -10,7 +11,9 @@ import Testing
         #expect(c.stopTimeout == .seconds(20))
         #expect(c.drainDelay == .seconds(5))
         #expect(c.signalTarget == .group)
-        #expect(parsed.effective.first { $0.name == "VIGIL_STOP_TIMEOUT" } == EffectiveSetting(name: "VIGIL_STOP_TIMEOUT", value: "20s", source: .default))
+        #expect(
+            parsed.effective.first { $0.name == "VIGIL_STOP_TIMEOUT" }
+                == EffectiveSetting(name: "VIGIL_STOP_TIMEOUT", value: "20s", source: .default))
     }
 
     @Test func checkWithOptions() throws {
@@ -41,15 +44,20 @@ import Testing
             "VIGIL_LISTEN": ":99999",
             "VIGIL_CHECK_Q": "ftp://host/",
         ])
-        #expect(parsed.problems.map(\.description) == [
-            #"VIGIL_CHECK_API_INTERVAL="2s": option INTERVAL of check api, but VIGIL_CHECK_API is not set; example: VIGIL_CHECK_API=http://127.0.0.1:8080/health"#,
-            #"VIGIL_CHECK_DB="tcp://x": missing port; example: VIGIL_CHECK_DB=http://127.0.0.1:8080/health"#,
-            #"VIGIL_CHECK_DB_TIMOUT="1s": unknown option TIMOUT of check db; did you mean VIGIL_CHECK_DB_TIMEOUT? example: VIGIL_CHECK_DB_TIMEOUT=1s"#,
-            #"VIGIL_CHECK_Q="ftp://host/": unknown scheme "ftp" (use http, https, tcp, unix, exec or file); example: VIGIL_CHECK_Q=http://127.0.0.1:8080/health"#,
-            #"VIGIL_DRIAN_DELAY: unknown setting; did you mean VIGIL_DRAIN_DELAY? example: VIGIL_DRAIN_DELAY=5s"#,
-            #"VIGIL_LISTEN=":99999": port "99999" is not between 1 and 65535; example: VIGIL_LISTEN=:7979"#,
-            #"VIGIL_STOP_TIMEOUT="abc": not a duration (use 500ms, 5s, 1m30s or a number of seconds); example: VIGIL_STOP_TIMEOUT=20s"#,
-        ])
+        #expect(
+            parsed.problems.map(\.description) == [
+                #"VIGIL_CHECK_API_INTERVAL="2s": option INTERVAL of check api, but VIGIL_CHECK_API is not set; "#
+                    + #"example: VIGIL_CHECK_API=http://127.0.0.1:8080/health"#,
+                #"VIGIL_CHECK_DB="tcp://x": missing port; example: VIGIL_CHECK_DB=http://127.0.0.1:8080/health"#,
+                #"VIGIL_CHECK_DB_TIMOUT="1s": unknown option TIMOUT of check db; did you mean VIGIL_CHECK_DB_TIMEOUT? "#
+                    + #"example: VIGIL_CHECK_DB_TIMEOUT=1s"#,
+                #"VIGIL_CHECK_Q="ftp://host/": unknown scheme "ftp" (use http, https, tcp, unix, exec or file); "#
+                    + #"example: VIGIL_CHECK_Q=http://127.0.0.1:8080/health"#,
+                #"VIGIL_DRIAN_DELAY: unknown setting; did you mean VIGIL_DRAIN_DELAY? example: VIGIL_DRAIN_DELAY=5s"#,
+                #"VIGIL_LISTEN=":99999": port "99999" is not between 1 and 65535; example: VIGIL_LISTEN=:7979"#,
+                #"VIGIL_STOP_TIMEOUT="abc": not a duration (use 500ms, 5s, 1m30s or a number of seconds); "#
+                    + #"example: VIGIL_STOP_TIMEOUT=20s"#,
+            ])
     }
 
     @Test func secretsAreNeverShown() {
@@ -57,21 +65,28 @@ import Testing
         #expect(parsed.problems.isEmpty)
         #expect(parsed.effective.first { $0.name == "VIGIL_ADMIN_TOKEN" }?.value == "(set, hidden)")
         let missing = ConfigurationParser.parse(["VIGIL_ADMIN": "token"])
-        #expect(missing.problems.map(\.description) == ["VIGIL_ADMIN_TOKEN: must be set when VIGIL_ADMIN=token; example: VIGIL_ADMIN_TOKEN=s3cret-token"])
+        #expect(
+            missing.problems.map(\.description) == [
+                "VIGIL_ADMIN_TOKEN: must be set when VIGIL_ADMIN=token; example: VIGIL_ADMIN_TOKEN=s3cret-token"
+            ])
         #expect(!ConfigurationParser.parse(["VIGIL_ADMIN_TOKN": "hunter2"]).problems.description.contains("hunter2"))
     }
 
     @Test func warnsWhenStopOutlastsTheDefaultGracePeriod() {
         let parsed = ConfigurationParser.parse(["VIGIL_DRAIN_PORTS": "8080"])
-        #expect(parsed.warnings == [
-            "VIGIL_DRAIN_TIMEOUT + VIGIL_STOP_TIMEOUT = 50s, more than Kubernetes' default grace period of 30s: raise the pod's terminationGracePeriodSeconds to at least 55, or lower them"
-        ])
+        #expect(
+            parsed.warnings == [
+                "VIGIL_DRAIN_TIMEOUT + VIGIL_STOP_TIMEOUT = 50s, more than Kubernetes' default grace period of 30s: "
+                    + "raise the pod's terminationGracePeriodSeconds to at least 55, or lower them"
+            ])
         #expect(ConfigurationParser.parse([:]).warnings.isEmpty)
     }
 
     @Test func noServerMeansNoDefaultDrainDelay() {
         #expect(ConfigurationParser.parse(["VIGIL_LISTEN": "off"]).configuration.drainDelay == .zero)
-        #expect(ConfigurationParser.parse(["VIGIL_LISTEN": "off", "VIGIL_DRAIN_DELAY": "3s"]).configuration.drainDelay == .seconds(3))
+        #expect(
+            ConfigurationParser.parse(["VIGIL_LISTEN": "off", "VIGIL_DRAIN_DELAY": "3s"]).configuration.drainDelay
+                == .seconds(3))
     }
 
     @Test func execTargetsSplitLikeAShell() {

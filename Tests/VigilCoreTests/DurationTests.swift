@@ -1,11 +1,13 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite struct DurationTextTests {
-    @Test(arguments: [
-        ("500ms", 500), ("5s", 5000), ("1m30s", 90_000), ("1.5s", 1500), ("20", 20_000), ("0", 0),
-        ("2h", 7_200_000), ("0.25", 250), (" 3s ", 3000),
-    ] as [(String, Int64)])
+    @Test(
+        arguments: [
+            ("500ms", 500), ("5s", 5000), ("1m30s", 90_000), ("1.5s", 1500), ("20", 20_000), ("0", 0),
+            ("2h", 7_200_000), ("0.25", 250), (" 3s ", 3000),
+        ] as [(String, Int64)])
     func parses(_ text: String, _ milliseconds: Int64) {
         #expect(DurationText.parse(text)?.milliseconds == milliseconds)
     }
@@ -15,7 +17,9 @@ import Testing
         #expect(DurationText.parse(text) == nil)
     }
 
-    @Test(arguments: [(500, "500ms"), (5000, "5s"), (90_000, "1m30s"), (1500, "1.5s"), (0, "0s"), (7_200_000, "2h")] as [(Int64, String)])
+    @Test(
+        arguments: [(500, "500ms"), (5000, "5s"), (90_000, "1m30s"), (1500, "1.5s"), (0, "0s"), (7_200_000, "2h")]
+            as [(Int64, String)])
     func formats(_ milliseconds: Int64, _ text: String) {
         #expect(DurationText.format(.milliseconds(milliseconds)) == text)
         #expect(DurationText.parse(text)?.milliseconds == milliseconds)
@@ -38,7 +42,8 @@ import Testing
 @Suite struct ShellWordsTests {
     @Test func splitsLikeAShell() throws {
         #expect(try ShellWords.split("pg_isready -h 127.0.0.1") == ["pg_isready", "-h", "127.0.0.1"])
-        #expect(try ShellWords.split("sh -c 'test -f /tmp/ok && echo yes'") == ["sh", "-c", "test -f /tmp/ok && echo yes"])
+        #expect(
+            try ShellWords.split("sh -c 'test -f /tmp/ok && echo yes'") == ["sh", "-c", "test -f /tmp/ok && echo yes"])
         #expect(try ShellWords.split(#"echo "a \"b\" c" d\ e"#) == ["echo", #"a "b" c"#, "d e"])
         #expect(try ShellWords.split("  ") == [])
         #expect(try ShellWords.split("''") == [""])

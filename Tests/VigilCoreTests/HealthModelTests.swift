@@ -1,9 +1,14 @@
 import Testing
+
 @testable import VigilCore
 
 func at(_ ms: Int64) -> Moment { Moment(monotonicMilliseconds: ms, wallMilliseconds: 1_700_000_000_000 + ms) }
-func pass(_ message: String = "HTTP 200") -> CheckResult { CheckResult(passed: true, message: message, duration: .milliseconds(3)) }
-func fail(_ message: String = "connection refused") -> CheckResult { CheckResult(passed: false, message: message, duration: .milliseconds(3)) }
+func pass(_ message: String = "HTTP 200") -> CheckResult {
+    CheckResult(passed: true, message: message, duration: .milliseconds(3))
+}
+func fail(_ message: String = "connection refused") -> CheckResult {
+    CheckResult(passed: false, message: message, duration: .milliseconds(3))
+}
 
 func spec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 3, successes: Int = 1) -> CheckSpec {
     var spec = CheckSpec(name: name, target: .tcp(host: "127.0.0.1", port: 1))
@@ -30,7 +35,8 @@ func spec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 3, succ
         #expect(!model.evaluate(.ready, at: at(0)).passed)
         #expect(!model.evaluate(.startup, at: at(0)).passed)
         #expect(model.evaluate(.live, at: at(0)).passed)
-        #expect(model.evaluate(.ready, at: at(0)).items.last == ProbeItem(name: "db", passed: false, reason: "not run yet"))
+        #expect(
+            model.evaluate(.ready, at: at(0)).items.last == ProbeItem(name: "db", passed: false, reason: "not run yet"))
     }
 
     @Test func failureThresholdAndRecovery() {
@@ -63,7 +69,8 @@ func spec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 3, succ
     @Test func startupLatchesOnceEveryStartupAndReadinessCheckPassed() {
         var model = HealthModel(checks: [spec("warm", probes: [.startup]), spec("db")], minReady: .zero, at: at(0))
         _ = model.setProcessRunning(true, at: at(0))
-        let db = model.index(ofCheck: "db")!, warm = model.index(ofCheck: "warm")!
+        let db = model.index(ofCheck: "db")!
+        let warm = model.index(ofCheck: "warm")!
         _ = model.record(pass(), forCheck: db, at: at(1))
         #expect(!model.evaluate(.startup, at: at(1)).passed)
         let events = model.record(pass(), forCheck: warm, at: at(2))
@@ -100,7 +107,8 @@ func spec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 3, succ
         var model = HealthModel(checks: [], minReady: .zero, at: at(0))
         _ = model.setProcessRunning(true, at: at(0))
         _ = model.setDraining(.manual, at: at(1))
-        #expect(model.evaluate(.ready, at: at(1)).items.first { $0.name == "draining" }?.reason == "drained by operator")
+        #expect(
+            model.evaluate(.ready, at: at(1)).items.first { $0.name == "draining" }?.reason == "drained by operator")
         #expect(model.evaluate(.live, at: at(1)).passed)
         _ = model.setDraining(.shuttingDown, at: at(2))
         _ = model.setDraining(nil, at: at(3))  // DELETE /drain cannot cancel a shutdown
@@ -120,52 +128,86 @@ func spec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 3, succ
 
     @Test func kubeApiserverFormat() {
         let verdict = model().evaluate(.ready, at: at(2))
-        #expect(HealthText.render(verdict, excluded: [], verbose: false, showReasons: true).body == """
-            [+]process ok
-            [+]startup ok
-            [+]draining ok
-            [+]cache ok
-            [-]db failed: dial tcp: connection refused
-            readyz check failed
+        #expect(
+            HealthText.render(verdict, excluded: [], verbose: false, showReasons: true).body == """
+                [+]process ok
+                [+]startup ok
+                [+]draining ok
+                [+]cache ok
+                [-]db failed: dial tcp: connection refused
+                readyz check failed
 
-            """)
-        #expect(HealthText.render(verdict, excluded: [], verbose: false, showReasons: false).body.contains("[-]db failed: reason withheld\n"))
+                """)
+        #expect(
+            HealthText.render(verdict, excluded: [], verbose: false, showReasons: false).body.contains(
+                "[-]db failed: reason withheld\n"))
         let excluded = HealthText.render(verdict, excluded: ["db", "nope"], verbose: false, showReasons: true)
         #expect(excluded.passed)
         #expect(excluded.body == "ok")
         let verbose = HealthText.render(verdict, excluded: ["db", "nope"], verbose: true, showReasons: true)
-        #expect(verbose.body.hasSuffix("[+]db excluded: ok\nwarn: some health checks cannot be excluded: no matches for \"nope\"\nreadyz check passed\n"))
+        #expect(
+            verbose.body.hasSuffix(
+                "[+]db excluded: ok\n"
+                    + "warn: some health checks cannot be excluded: no matches for \"nope\"\nreadyz check passed\n"
+            ))
     }
 
     @Test func routerAnswersProbesAndRefusesAdmin() {
-        let snapshot = AgentSnapshot(health: model(), moment: at(2), appPid: 42, restarts: 0, details: .local, admin: .local, adminToken: nil)
-        let remote = EndpointRouter.reply(to: EndpointRequest(method: "GET", uri: "/readyz", isLoopback: false), snapshot: snapshot)
+        let snapshot = AgentSnapshot(
+            health: model(), moment: at(2), appPid: 42, restarts: 0, details: .local, admin: .local, adminToken: nil)
+        let remote = EndpointRouter.reply(
+            to: EndpointRequest(method: "GET", uri: "/readyz", isLoopback: false), snapshot: snapshot)
         #expect(remote.status == 503)
         #expect(remote.body.contains("[-]db failed: reason withheld"))
-        #expect(EndpointRouter.reply(to: EndpointRequest(method: "GET", uri: "/livez", isLoopback: false), snapshot: snapshot).body == "ok")
-        #expect(EndpointRouter.reply(to: EndpointRequest(method: "GET", uri: "/readyz/cache", isLoopback: false), snapshot: snapshot).body == "ok")
-        #expect(EndpointRouter.reply(to: EndpointRequest(method: "GET", uri: "/readyz/zzz", isLoopback: true), snapshot: snapshot).status == 404)
-        let post = EndpointRouter.reply(to: EndpointRequest(method: "POST", uri: "/readyz", isLoopback: true), snapshot: snapshot)
+        #expect(
+            EndpointRouter.reply(
+                to: EndpointRequest(method: "GET", uri: "/livez", isLoopback: false), snapshot: snapshot
+            ).body == "ok")
+        #expect(
+            EndpointRouter.reply(
+                to: EndpointRequest(method: "GET", uri: "/readyz/cache", isLoopback: false), snapshot: snapshot
+            ).body == "ok")
+        #expect(
+            EndpointRouter.reply(
+                to: EndpointRequest(method: "GET", uri: "/readyz/zzz", isLoopback: true), snapshot: snapshot
+            ).status == 404)
+        let post = EndpointRouter.reply(
+            to: EndpointRequest(method: "POST", uri: "/readyz", isLoopback: true), snapshot: snapshot)
         #expect(post.status == 405 && post.headers["Allow"] == "GET, HEAD")
-        let drain = EndpointRouter.reply(to: EndpointRequest(method: "POST", uri: "/drain", isLoopback: false), snapshot: snapshot)
+        let drain = EndpointRouter.reply(
+            to: EndpointRequest(method: "POST", uri: "/drain", isLoopback: false), snapshot: snapshot)
         #expect(drain.status == 403 && drain.command == nil)
-        #expect(EndpointRouter.reply(to: EndpointRequest(method: "POST", uri: "/drain", isLoopback: true), snapshot: snapshot).command == .startDrain)
+        #expect(
+            EndpointRouter.reply(
+                to: EndpointRequest(method: "POST", uri: "/drain", isLoopback: true), snapshot: snapshot
+            ).command == .startDrain)
         var tokenSnapshot = snapshot
         tokenSnapshot.admin = .token
         tokenSnapshot.adminToken = "t0k"
-        #expect(EndpointRouter.reply(to: EndpointRequest(method: "DELETE", uri: "/drain", isLoopback: false, authorization: "Bearer t0k"), snapshot: tokenSnapshot).command == .cancelDrain)
-        #expect(EndpointRouter.reply(to: EndpointRequest(method: "DELETE", uri: "/drain", isLoopback: true, authorization: "Bearer nope"), snapshot: tokenSnapshot).status == 403)
+        #expect(
+            EndpointRouter.reply(
+                to: EndpointRequest(method: "DELETE", uri: "/drain", isLoopback: false, authorization: "Bearer t0k"),
+                snapshot: tokenSnapshot
+            ).command == .cancelDrain)
+        #expect(
+            EndpointRouter.reply(
+                to: EndpointRequest(method: "DELETE", uri: "/drain", isLoopback: true, authorization: "Bearer nope"),
+                snapshot: tokenSnapshot
+            ).status == 403)
     }
 
     @Test func metricsAndJSON() {
-        let snapshot = AgentSnapshot(health: model(), moment: at(2), appPid: 42, restarts: 1, details: .local, admin: .local, adminToken: nil)
+        let snapshot = AgentSnapshot(
+            health: model(), moment: at(2), appPid: 42, restarts: 1, details: .local, admin: .local, adminToken: nil)
         let metrics = MetricsText.render(snapshot)
         #expect(metrics.contains("vigil_check_up{check=\"db\"} 0\n"))
         #expect(metrics.contains("vigil_check_up{check=\"cache\"} 1\n"))
         #expect(metrics.contains("# TYPE vigil_app_restarts_total counter\nvigil_app_restarts_total 1\n"))
         #expect(metrics.contains("vigil_ready 0\n") && metrics.contains("vigil_live 1\n"))
         let json = HealthJSON.render(snapshot, probe: .ready, excluded: [], showReasons: false).rendered
-        #expect(json.hasPrefix(#"{"probe":"ready","status":"fail","items":[{"name":"process","status":"pass","reason":null}"#))
+        #expect(
+            json.hasPrefix(
+                #"{"probe":"ready","status":"fail","items":[{"name":"process","status":"pass","reason":null}"#))
         #expect(json.contains(#""reason":"reason withheld""#))
         #expect(JSONValue.string("a\"b\n\u{1}").rendered == #""a\"b\n\u0001""#)
         #expect(Timestamps.rfc3339(millisecondsSinceEpoch: 1_700_000_000_123) == "2023-11-14T22:13:20.123Z")

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import VigilCore
 
 @Suite struct SupervisorStateMachineTests {
@@ -17,7 +18,9 @@ import Testing
         #expect(!actions.contains(.sendStopSignal(15, to: .group(10))))
         #expect(m.handle(.signal(2)) == [.forward(signal: 2, to: .group(10))])  // SIGINT still forwarded at once
         let stop = m.handle(.timerFired(.drainDelay))
-        #expect(stop.contains(.sendStopSignal(15, to: .group(10))) && stop.contains(.schedule(.stopTimeout, after: .seconds(20))))
+        #expect(
+            stop.contains(.sendStopSignal(15, to: .group(10)))
+                && stop.contains(.schedule(.stopTimeout, after: .seconds(20))))
         #expect(m.handle(.timerFired(.stopTimeout)).first == .killGroup(10))
         let exited = m.handle(.childExited(.signaled(signal: 9), readyFor: .zero))
         #expect(exited.contains(.terminateLeftovers(inGroup: 10)))
@@ -87,7 +90,8 @@ import Testing
         _ = m.handle(.groupEmpty)
         #expect(m.handle(.timerFired(.restartBackoff)) == [.spawn])
         let failed = m.handle(.childExited(.spawnFailed(errno: 2), readyFor: .zero))
-        #expect(failed == [.log("restarting the app in 2s (restart 2)"), .schedule(.restartBackoff, after: .seconds(2))])
+        #expect(
+            failed == [.log("restarting the app in 2s (restart 2)"), .schedule(.restartBackoff, after: .seconds(2))])
     }
 
     @Test func exitCodes() {
@@ -103,9 +107,14 @@ import Testing
 
 @Suite struct DocumentationTests {
     @Test func configurationDocsNameEverySetting() throws {
-        let path = #filePath.replacingOccurrences(of: "Tests/VigilCoreTests/SupervisorStateMachineTests.swift", with: "docs/configuration.md")
+        let path = #filePath.replacingOccurrences(
+            of: "Tests/VigilCoreTests/SupervisorStateMachineTests.swift", with: "docs/configuration.md")
         let docs = try readText(path)
-        for setting in Settings.global { #expect(docs.contains(setting.name), "\(setting.name) missing from docs/configuration.md") }
-        for option in Settings.checkOptions { #expect(docs.contains("_\(option.name)"), "option \(option.name) missing") }
+        for setting in Settings.global {
+            #expect(docs.contains(setting.name), "\(setting.name) missing from docs/configuration.md")
+        }
+        for option in Settings.checkOptions {
+            #expect(docs.contains("_\(option.name)"), "option \(option.name) missing")
+        }
     }
 }

@@ -49,7 +49,9 @@ import Testing
     static var rows: [Row] {
         var rows: [Row] = [
             Row(state: .idle, event: .started(pid: 11), next: .running(pid: 11), actions: []),
-            Row(state: .idle, event: .childExited(exit1, readyFor: .zero), next: .exited(code: 1), actions: [.exit(code: 1)]),
+            Row(
+                state: .idle, event: .childExited(exit1, readyFor: .zero), next: .exited(code: 1),
+                actions: [.exit(code: 1)]),
             Row(
                 state: .running(pid: 10), event: .stopRequested(instanceReady: true),
                 next: .draining(pid: 10, watching: false),
@@ -99,7 +101,9 @@ import Testing
             Row(
                 state: .waitingToRestart(last: exit1), event: .childExited(exit1, readyFor: .zero),
                 next: .waitingToRestart(last: exit1),
-                actions: [.log("restarting the app in 1s (restart 1)"), .schedule(.restartBackoff, after: .seconds(1))]),
+                actions: [
+                    .log("restarting the app in 1s (restart 1)"), .schedule(.restartBackoff, after: .seconds(1)),
+                ]),
             Row(
                 state: .waitingToRestart(last: exit1), event: .timerFired(.restartBackoff),
                 next: .waitingToRestart(last: exit1), actions: [.spawn]),
@@ -109,7 +113,8 @@ import Testing
             .stopping(pid: 10, thenRestart: false), .stopping(pid: 10, thenRestart: true),
         ]
         for state in running {
-            rows.append(Row(state: state, event: .signal(1), next: state, actions: [.forward(signal: 1, to: .group(10))]))
+            rows.append(
+                Row(state: state, event: .signal(1), next: state, actions: [.forward(signal: 1, to: .group(10))]))
         }
         for watching in [false, true] {
             let draining = State.draining(pid: 10, watching: watching)
@@ -121,7 +126,9 @@ import Testing
                 Row(
                     state: draining, event: .childExited(exit1, readyFor: .zero),
                     next: .cleaningUp(group: 10, after: exit1, thenRestart: false, stopping: true),
-                    actions: [.cancel(.drainDelay), .cancel(.drainTimeout), .log("app exited with code 1 while draining")]
+                    actions: [
+                        .cancel(.drainDelay), .cancel(.drainTimeout), .log("app exited with code 1 while draining"),
+                    ]
                         + cleanUp))
         }
         for ready in [true, false] {
@@ -140,7 +147,9 @@ import Testing
                 Row(
                     state: .stopping(pid: 10, thenRestart: false), event: sigterm,
                     next: .stopping(pid: 10, thenRestart: false),
-                    actions: [.cancel(.stopTimeout), .killGroup(10), .log("second SIGTERM: killing the app's process group")]))
+                    actions: [
+                        .cancel(.stopTimeout), .killGroup(10), .log("second SIGTERM: killing the app's process group"),
+                    ]))
             rows.append(
                 Row(
                     state: .stopping(pid: 10, thenRestart: true), event: sigterm,

@@ -48,9 +48,15 @@ final class CheckExecutor {
                 if let maxAge = spec.maxAge {
                     let age = Clock.wallMilliseconds - modified
                     if age > maxAge.milliseconds {
-                        promise.succeed((false, "\(path) last modified \(DurationText.format(.milliseconds(age / 1000 * 1000))) ago, more than \(DurationText.format(maxAge))"))
+                        promise.succeed(
+                            (
+                                false,
+                                "\(path) last modified \(DurationText.format(.milliseconds(age / 1000 * 1000))) ago, "
+                                    + "more than \(DurationText.format(maxAge))"
+                            ))
                     } else {
-                        promise.succeed((true, "\(path) modified \(DurationText.format(.milliseconds(age / 1000 * 1000))) ago"))
+                        promise.succeed(
+                            (true, "\(path) modified \(DurationText.format(.milliseconds(age / 1000 * 1000))) ago"))
                     }
                 } else {
                     promise.succeed((true, "\(path) exists"))
@@ -69,7 +75,9 @@ final class CheckExecutor {
     }
 
     /// tcp:// and unix:// checks pass when a connection opens; it is closed at once.
-    private static func passWhenConnected(_ connection: EventLoopFuture<Channel>, promise: EventLoopPromise<(Bool, String)>) {
+    private static func passWhenConnected(
+        _ connection: EventLoopFuture<Channel>, promise: EventLoopPromise<(Bool, String)>
+    ) {
         connection.whenComplete { result in
             switch result {
             case .success(let channel):

@@ -11,13 +11,17 @@ enum HTTPCheck {
     static let userAgent = "vigil-check"
 
     /// Starts the request; returns a cancel action for the timeout.
-    static func run(_ target: HTTPTarget, spec: CheckSpec, resolver: AddressResolver, on loop: EventLoop,
-                    promise: EventLoopPromise<(Bool, String)>) -> () -> Void {
+    static func run(
+        _ target: HTTPTarget, spec: CheckSpec, resolver: AddressResolver, on loop: EventLoop,
+        promise: EventLoopPromise<(Bool, String)>
+    ) -> () -> Void {
         let connection = Connection()
-        fetch(target, resolver: resolver, on: loop, timeout: spec.timeout, userAgent: userAgent,
-              onChannel: { channel in
-                  if connection.cancelled { channel.close(promise: nil) } else { connection.channel = channel }
-              }).whenComplete { result in
+        fetch(
+            target, resolver: resolver, on: loop, timeout: spec.timeout, userAgent: userAgent,
+            onChannel: { channel in
+                if connection.cancelled { channel.close(promise: nil) } else { connection.channel = channel }
+            }
+        ).whenComplete { result in
             switch result {
             case .failure(let error):
                 promise.succeed((false, CheckExecutor.describe(error)))
@@ -55,9 +59,11 @@ enum HTTPCheck {
     }
 
     /// One GET; shared by checks and the `vigil probe/status/drain` commands. Call on `loop`.
-    static func fetch(_ target: HTTPTarget, method: HTTPMethod = .GET, headers extra: [(String, String)] = [],
-                      resolver: AddressResolver, on loop: EventLoop, timeout: Duration, userAgent: String,
-                      onChannel: @escaping (Channel) -> Void = { _ in }) -> EventLoopFuture<Response> {
+    static func fetch(
+        _ target: HTTPTarget, method: HTTPMethod = .GET, headers extra: [(String, String)] = [],
+        resolver: AddressResolver, on loop: EventLoop, timeout: Duration, userAgent: String,
+        onChannel: @escaping (Channel) -> Void = { _ in }
+    ) -> EventLoopFuture<Response> {
         let responsePromise = loop.makePromise(of: Response.self)
         resolver.resolve(host: target.host, port: target.port, on: loop).flatMap { address in
             ClientBootstrap(group: loop)
@@ -69,15 +75,20 @@ enum HTTPCheck {
                             tls.certificateVerification = .none
                             let context = try NIOSSLContext(configuration: tls)
                             let serverName = IPAddressText.isNumeric(target.host) ? nil : target.host
-                            try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: serverName))
+                            try channel.pipeline.syncOperations.addHandler(
+                                NIOSSLClientHandler(context: context, serverHostname: serverName))
                         }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                        var headers = HTTPHeaders([("Host", target.hostHeader), ("User-Agent", userAgent),
-                                                   ("Accept", "*/*"), ("Connection", "close")])
+                        var headers = HTTPHeaders([
+                            ("Host", target.hostHeader), ("User-Agent", userAgent),
+                            ("Accept", "*/*"), ("Connection", "close"),
+                        ])
                         headers.add(contentsOf: extra)
                         if method == .POST || method == .DELETE { headers.add(name: "Content-Length", value: "0") }
-                        let head = HTTPRequestHead(version: .http1_1, method: method, uri: target.path, headers: headers)
-                        try channel.pipeline.syncOperations.addHandler(ResponseCollector(request: head, promise: responsePromise))
+                        let head = HTTPRequestHead(
+                            version: .http1_1, method: method, uri: target.path, headers: headers)
+                        try channel.pipeline.syncOperations.addHandler(
+                            ResponseCollector(request: head, promise: responsePromise))
                     }
                 }
                 .connect(to: address)

@@ -35,8 +35,10 @@ public enum AgentClient {
         }
     }
 
-    public static func request(_ method: Method, _ path: String, configuration: Configuration,
-                               timeout: Duration) -> Result<Answer, Failure> {
+    public static func request(
+        _ method: Method, _ path: String, configuration: Configuration,
+        timeout: Duration
+    ) -> Result<Answer, Failure> {
         guard let listen = configuration.listen else { return .failure(.serverOff) }
         let host = listen.host.isEmpty || listen.host == "::" || listen.host == "0.0.0.0" ? "127.0.0.1" : listen.host
         let target = HTTPTarget(secure: false, host: host, port: listen.port, path: path)

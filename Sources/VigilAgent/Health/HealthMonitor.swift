@@ -50,7 +50,9 @@ final class HealthMonitor {
         for event in events {
             switch event {
             case .checkChanged(let name, let from, let to, let message):
-                let metadata: Logger.Metadata = ["check": "\(name)", "from": "\(from.rawValue)", "reason": "\(message)"]
+                let metadata: Logger.Metadata = [
+                    "check": "\(name)", "from": "\(from.rawValue)", "reason": "\(message)",
+                ]
                 let level: Logger.Level = to == .failing ? .warning : .info
                 logger.log(level: level, "check \(name) is \(to.rawValue)", metadata: metadata)
             case .probeChanged(let probe, let passed):

@@ -40,7 +40,9 @@ public struct VigilLogHandler: LogHandler {
                 ("message", .string("\(event.message)")),
             ]
             if !fields.isEmpty {
-                members.append(("fields", .object(fields.sorted(by: { $0.key < $1.key }).map { ($0.key, .string("\($0.value)")) })))
+                members.append(
+                    ("fields", .object(fields.sorted(by: { $0.key < $1.key }).map { ($0.key, .string("\($0.value)")) }))
+                )
             }
             line = JSONValue.object(members).rendered
         }

@@ -40,7 +40,8 @@ public enum Invocation: Equatable, Sendable {
             case 0: probe = .ready
             case 1:
                 guard let parsed = Probe(rawValue: rest[0]) else {
-                    throw UsageError(description: "vigil probe: unknown probe \"\(rest[0])\" (use live, ready or startup)")
+                    throw UsageError(
+                        description: "vigil probe: unknown probe \"\(rest[0])\" (use live, ready or startup)")
                 }
                 probe = parsed
             default: throw UsageError(description: "vigil probe takes one probe: live, ready or startup")
@@ -58,7 +59,9 @@ public enum Invocation: Equatable, Sendable {
             return .drain(cancel: flags.contains("--cancel"), timeout: timeout)
         default:
             if first.hasPrefix("-") {
-                throw UsageError(description: "unknown option \(first) (vigil is configured with VIGIL_* variables; see vigil --help)")
+                throw UsageError(
+                    description:
+                        "unknown option \(first) (vigil is configured with VIGIL_* variables; see vigil --help)")
             }
             return .run(command: arguments)
         }
@@ -71,7 +74,9 @@ public enum Invocation: Equatable, Sendable {
             let argument = arguments[index]
             var value: String? = nil
             if argument == "--timeout" {
-                guard index + 1 < arguments.count else { throw UsageError(description: "--timeout needs a duration, as in --timeout 2s") }
+                guard index + 1 < arguments.count else {
+                    throw UsageError(description: "--timeout needs a duration, as in --timeout 2s")
+                }
                 value = arguments[index + 1]
                 arguments.removeSubrange(index...index + 1)
             } else if argument.hasPrefix("--timeout=") {
@@ -100,7 +105,9 @@ public enum Invocation: Equatable, Sendable {
     }
 
     private static func noOperands(_ arguments: [String], _ command: String) throws(UsageError) {
-        if let extra = arguments.first { throw UsageError(description: "vigil \(command): unexpected argument \"\(extra)\"") }
+        if let extra = arguments.first {
+            throw UsageError(description: "vigil \(command): unexpected argument \"\(extra)\"")
+        }
     }
 
     public static let helpText = """

@@ -73,7 +73,7 @@ public struct StatusSet: Equatable, Sendable, CustomStringConvertible {
             let bounds = part.split(separator: "-", omittingEmptySubsequences: false)
                 .map { Int(String($0).trimmingASCIIWhitespace()) }
             guard (1...2).contains(bounds.count), let low = bounds.first!, let high = bounds.last!,
-                  (100...599).contains(low), (100...599).contains(high), low <= high
+                (100...599).contains(low), (100...599).contains(high), low <= high
             else { return nil }
             ranges.append(low...high)
         }

@@ -11,7 +11,10 @@ enum CheckTargetParser {
                 guard !words.isEmpty else { return .failure(ValueError("exec: needs a command")) }
                 return .success(.exec(arguments: words))
             } catch {
-                return .failure(ValueError(error == .unterminatedQuote ? "unterminated quote in the command" : "trailing backslash in the command"))
+                return .failure(
+                    ValueError(
+                        error == .unterminatedQuote
+                            ? "unterminated quote in the command" : "trailing backslash in the command"))
             }
         }
         guard let schemeEnd = TextSearch.firstRange(of: "://", in: value) else {
@@ -39,10 +42,14 @@ enum CheckTargetParser {
             case .failure(let error): return .failure(error)
             }
         case "unix":
-            guard rest.hasPrefix("/") else { return .failure(ValueError("unix:// needs an absolute path, as in unix:///run/app.sock")) }
+            guard rest.hasPrefix("/") else {
+                return .failure(ValueError("unix:// needs an absolute path, as in unix:///run/app.sock"))
+            }
             return .success(.unix(path: rest))
         case "file":
-            guard rest.hasPrefix("/") else { return .failure(ValueError("file:// needs an absolute path, as in file:///tmp/heartbeat")) }
+            guard rest.hasPrefix("/") else {
+                return .failure(ValueError("file:// needs an absolute path, as in file:///tmp/heartbeat"))
+            }
             return .success(.file(path: rest))
         default:
             return .failure(ValueError("unknown scheme \"\(scheme)\" (use http, https, tcp, unix, exec or file)"))
@@ -67,7 +74,9 @@ public struct HostPort: Equatable, Sendable {
             guard let close = text.firstIndex(of: "]") else { return .failure(ValueError("unclosed [ in the address")) }
             host = text[text.index(after: text.startIndex)..<close]
             let after = text[text.index(after: close)...]
-            if after.hasPrefix(":") { portText = after.dropFirst() } else if !after.isEmpty {
+            if after.hasPrefix(":") {
+                portText = after.dropFirst()
+            } else if !after.isEmpty {
                 return .failure(ValueError("unexpected \"\(after)\" after the address"))
             }
         } else if let colon = text.lastIndex(of: ":") {

@@ -7,7 +7,11 @@ public enum LogLevelSetting: String, Sendable, Comparable {
         return order.firstIndex(of: a)! < order.firstIndex(of: b)!
     }
 }
-public enum RestartPolicy: String, Sendable { case never, onFailure = "on-failure", always }
+public enum RestartPolicy: String, Sendable {
+    case never
+    case onFailure = "on-failure"
+    case always
+}
 public enum DetailsPolicy: String, Sendable { case local, always, never }
 public enum AdminPolicy: String, Sendable { case local, token, off }
 

@@ -21,29 +21,60 @@ public enum Settings {
     public static let checkPrefix = "VIGIL_CHECK_"
 
     public static let global: [Setting] = [
-        Setting("VIGIL_LISTEN", default: ":7979", example: ":7979", "Probe server address: `:port`, `host:port`, `[v6]:port`, or `off`."),
-        Setting("VIGIL_SIGNAL_TARGET", default: "group", example: "child", "Where forwarded signals go: the app's process `group`, or the `child` alone."),
-        Setting("VIGIL_STOP_SIGNAL", default: "SIGTERM", example: "SIGQUIT", "Signal that asks the app to stop (name or number)."),
-        Setting("VIGIL_STOP_TIMEOUT", default: "20s", example: "20s", "How long the app may take to stop before its group is SIGKILLed."),
-        Setting("VIGIL_LOG_FORMAT", default: "text", example: "json", "vigil's own log lines on stderr: `text` or `json`."),
+        Setting(
+            "VIGIL_LISTEN", default: ":7979", example: ":7979",
+            "Probe server address: `:port`, `host:port`, `[v6]:port`, or `off`."),
+        Setting(
+            "VIGIL_SIGNAL_TARGET", default: "group", example: "child",
+            "Where forwarded signals go: the app's process `group`, or the `child` alone."),
+        Setting(
+            "VIGIL_STOP_SIGNAL", default: "SIGTERM", example: "SIGQUIT",
+            "Signal that asks the app to stop (name or number)."),
+        Setting(
+            "VIGIL_STOP_TIMEOUT", default: "20s", example: "20s",
+            "How long the app may take to stop before its group is SIGKILLed."),
+        Setting(
+            "VIGIL_LOG_FORMAT", default: "text", example: "json", "vigil's own log lines on stderr: `text` or `json`."),
         Setting("VIGIL_LOG_LEVEL", default: "info", example: "debug", "`debug`, `info`, `warn` or `error`."),
-        Setting("VIGIL_MIN_READY", default: "0s", example: "10s", "Readiness turns true only after every readiness condition held this long."),
-        Setting("VIGIL_DRAIN_DELAY", default: "5s", example: "5s", "After SIGTERM: fail readiness and keep the app serving this long before stopping it."),
-        Setting("VIGIL_DRAIN_PORTS", default: "", example: "8080,8443", "After the delay, also wait while the app has established connections on these ports."),
-        Setting("VIGIL_DRAIN_TIMEOUT", default: "30s", example: "30s", "Upper bound of the connection-aware drain, counted from SIGTERM."),
-        Setting("VIGIL_RESTART", default: "never", example: "on-failure", "Restart the app in place: `never`, `on-failure` or `always`."),
-        Setting("VIGIL_RESTART_BACKOFF_MAX", default: "30s", example: "30s", "Restart backoff doubles from 1s up to this."),
-        Setting("VIGIL_RESTART_UNHEALTHY", default: "false", example: "true", "Restart the app in place when liveness fails."),
-        Setting("VIGIL_DETAILS", default: "local", example: "always", "Who sees failure reasons: `local` (loopback callers), `always` or `never`."),
-        Setting("VIGIL_ADMIN", default: "local", example: "token", "Who may POST/DELETE /drain: `local`, `token` or `off`."),
-        Setting("VIGIL_ADMIN_TOKEN", default: "", example: "s3cret-token", "Bearer token for the admin endpoints when VIGIL_ADMIN=token.", secret: true),
+        Setting(
+            "VIGIL_MIN_READY", default: "0s", example: "10s",
+            "Readiness turns true only after every readiness condition held this long."),
+        Setting(
+            "VIGIL_DRAIN_DELAY", default: "5s", example: "5s",
+            "After SIGTERM: fail readiness and keep the app serving this long before stopping it."),
+        Setting(
+            "VIGIL_DRAIN_PORTS", default: "", example: "8080,8443",
+            "After the delay, also wait while the app has established connections on these ports."),
+        Setting(
+            "VIGIL_DRAIN_TIMEOUT", default: "30s", example: "30s",
+            "Upper bound of the connection-aware drain, counted from SIGTERM."),
+        Setting(
+            "VIGIL_RESTART", default: "never", example: "on-failure",
+            "Restart the app in place: `never`, `on-failure` or `always`."),
+        Setting(
+            "VIGIL_RESTART_BACKOFF_MAX", default: "30s", example: "30s", "Restart backoff doubles from 1s up to this."),
+        Setting(
+            "VIGIL_RESTART_UNHEALTHY", default: "false", example: "true",
+            "Restart the app in place when liveness fails."),
+        Setting(
+            "VIGIL_DETAILS", default: "local", example: "always",
+            "Who sees failure reasons: `local` (loopback callers), `always` or `never`."),
+        Setting(
+            "VIGIL_ADMIN", default: "local", example: "token",
+            "Who may POST/DELETE /drain: `local`, `token` or `off`."),
+        Setting(
+            "VIGIL_ADMIN_TOKEN", default: "", example: "s3cret-token",
+            "Bearer token for the admin endpoints when VIGIL_ADMIN=token.", secret: true),
     ]
 
     /// `VIGIL_CHECK_<NAME>_<OPTION>`; `name` holds the option part.
     public static let checkOptions: [Setting] = [
-        Setting("PROBES", default: "ready", example: "ready,live", "Which probes the check feeds: `startup`, `live`, `ready`."),
+        Setting(
+            "PROBES", default: "ready", example: "ready,live",
+            "Which probes the check feeds: `startup`, `live`, `ready`."),
         Setting("INTERVAL", default: "5s", example: "5s", "Time between runs."),
-        Setting("TIMEOUT", default: "1s", example: "1s", "A run taking longer fails (exec checks: the group is killed)."),
+        Setting(
+            "TIMEOUT", default: "1s", example: "1s", "A run taking longer fails (exec checks: the group is killed)."),
         Setting("FAILURES", default: "3", example: "3", "Consecutive failures that turn the check failing."),
         Setting("SUCCESSES", default: "1", example: "1", "Consecutive successes that turn it passing again."),
         Setting("DELAY", default: "0s", example: "10s", "Wait before the first run."),

@@ -24,7 +24,10 @@ public enum ShellWords {
                 inWord = true
                 var closed = false
                 while let next = iterator.next() {
-                    if next == "'" { closed = true; break }
+                    if next == "'" {
+                        closed = true
+                        break
+                    }
                     current.append(next)
                 }
                 if !closed { throw .unterminatedQuote }
@@ -32,7 +35,10 @@ public enum ShellWords {
                 inWord = true
                 var closed = false
                 while let next = iterator.next() {
-                    if next == "\"" { closed = true; break }
+                    if next == "\"" {
+                        closed = true
+                        break
+                    }
                     if next == "\\" {
                         guard let escaped = iterator.next() else { throw .unterminatedQuote }
                         if escaped != "\"" && escaped != "\\" && escaped != "$" && escaped != "`" {

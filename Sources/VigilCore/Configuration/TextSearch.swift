@@ -2,11 +2,13 @@
 /// parser: about 1 MB of the static binary) for `contains` and `firstRange(of:)`.
 public enum TextSearch {
     public static func firstRange(of needle: String, in haystack: String) -> Range<String.Index>? {
-        let hay = haystack.utf8, pin = needle.utf8
+        let hay = haystack.utf8
+        let pin = needle.utf8
         guard !pin.isEmpty else { return haystack.startIndex..<haystack.startIndex }
         var start = hay.startIndex
         while start != hay.endIndex {
-            var h = start, p = pin.startIndex
+            var h = start
+            var p = pin.startIndex
             while h != hay.endIndex, p != pin.endIndex, hay[h] == pin[p] {
                 h = hay.index(after: h)
                 p = pin.index(after: p)

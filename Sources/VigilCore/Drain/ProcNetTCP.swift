@@ -10,7 +10,9 @@ public enum ProcNetTCP {
     }
 
     public static func establishedConnections(in bytes: [UInt8], localPorts ports: Set<Int>) -> Int {
-        let space: UInt8 = 32, newline: UInt8 = 10, colon: UInt8 = 58
+        let space: UInt8 = 32
+        let newline: UInt8 = 10
+        let colon: UInt8 = 58
         var count = 0
         var index = 0
         let end = bytes.count

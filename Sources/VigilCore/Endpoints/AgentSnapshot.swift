@@ -8,8 +8,10 @@ public struct AgentSnapshot: Sendable {
     public var admin: AdminPolicy
     public var adminToken: String?
 
-    public init(health: HealthModel, moment: Moment, appPid: Int32?, restarts: Int,
-                details: DetailsPolicy, admin: AdminPolicy, adminToken: String?) {
+    public init(
+        health: HealthModel, moment: Moment, appPid: Int32?, restarts: Int,
+        details: DetailsPolicy, admin: AdminPolicy, adminToken: String?
+    ) {
         self.health = health
         self.moment = moment
         self.appPid = appPid

@@ -25,14 +25,16 @@ public enum EndpointRouter {
             return admin(request, snapshot: snapshot)
         }
         guard request.method == "GET" || request.method == "HEAD" else {
-            let known = segments.isEmpty || (segments.count <= 2 && probePaths[segments[0]] != nil)
+            let known =
+                segments.isEmpty || (segments.count <= 2 && probePaths[segments[0]] != nil)
                 || (segments.count == 1 && (segments[0] == "metrics" || segments[0] == "status"))
             guard known else { return .text(404, "not found\n") }
             var reply = EndpointReply.text(405, "method not allowed\n")
             reply.headers["Allow"] = "GET, HEAD"
             return reply
         }
-        let wantsJSON = parameters.value("format") == "json"
+        let wantsJSON =
+            parameters.value("format") == "json"
             || (request.accept.map { TextSearch.contains($0, "application/json") } ?? false)
         let showReasons = snapshot.details == .always || (snapshot.details == .local && request.isLoopback)
 
@@ -45,8 +47,10 @@ public enum EndpointRouter {
             return reply
         case 1 where segments[0] == "status":
             if wantsJSON {
-                return EndpointReply(status: 200, contentType: EndpointReply.jsonType,
-                                     body: HealthJSON.render(snapshot, probe: .ready, excluded: [], showReasons: showReasons).rendered + "\n")
+                return EndpointReply(
+                    status: 200, contentType: EndpointReply.jsonType,
+                    body: HealthJSON.render(snapshot, probe: .ready, excluded: [], showReasons: showReasons).rendered
+                        + "\n")
             }
             return .text(200, StatusTable.render(snapshot, showReasons: showReasons))
         case 1, 2:
@@ -58,16 +62,20 @@ public enum EndpointRouter {
                 return item.passed ? .text(200, "ok") : .text(503, HealthText.line(for: item, showReasons: showReasons))
             }
             let excluded = parameters.values("exclude")
-            if !wantsJSON && !parameters.has("verbose") && excluded.isEmpty && snapshot.health.passes(probe, at: snapshot.moment) {
+            if !wantsJSON && !parameters.has("verbose") && excluded.isEmpty
+                && snapshot.health.passes(probe, at: snapshot.moment)
+            {
                 return .text(200, "ok")
             }
             let verdict = snapshot.health.evaluate(probe, at: snapshot.moment)
             if wantsJSON {
                 let document = HealthJSON.render(snapshot, probe: probe, excluded: excluded, showReasons: showReasons)
                 let passed = HealthText.passes(verdict, excluded: excluded)
-                return EndpointReply(status: passed ? 200 : 503, contentType: EndpointReply.jsonType, body: document.rendered + "\n")
+                return EndpointReply(
+                    status: passed ? 200 : 503, contentType: EndpointReply.jsonType, body: document.rendered + "\n")
             }
-            let rendered = HealthText.render(verdict, excluded: excluded, verbose: parameters.has("verbose"), showReasons: showReasons)
+            let rendered = HealthText.render(
+                verdict, excluded: excluded, verbose: parameters.has("verbose"), showReasons: showReasons)
             return .text(rendered.passed ? 200 : 503, rendered.body)
         default:
             return .text(404, "not found\n")
@@ -109,7 +117,9 @@ public enum EndpointRouter {
             refusal = request.isLoopback ? nil : "admin endpoints answer loopback callers only (VIGIL_ADMIN=local)"
         case .token:
             let expected = "Bearer " + (snapshot.adminToken ?? "")
-            refusal = constantTimeEquals(request.authorization ?? "", expected) ? nil : "a valid bearer token is required (VIGIL_ADMIN=token)"
+            refusal =
+                constantTimeEquals(request.authorization ?? "", expected)
+                ? nil : "a valid bearer token is required (VIGIL_ADMIN=token)"
         }
         let verb = command == .startDrain ? "POST" : "DELETE"
         if let refusal {
@@ -117,14 +127,17 @@ public enum EndpointRouter {
             reply.logLine = "refused \(verb) /drain: \(refusal)"
             return reply
         }
-        var reply = EndpointReply.text(200, command == .startDrain ? "draining: readiness fails, the app keeps running\n" : "drain ended\n")
+        var reply = EndpointReply.text(
+            200, command == .startDrain ? "draining: readiness fails, the app keeps running\n" : "drain ended\n")
         reply.command = command
-        reply.logLine = command == .startDrain ? "manual drain started (\(verb) /drain)" : "manual drain ended (\(verb) /drain)"
+        reply.logLine =
+            command == .startDrain ? "manual drain started (\(verb) /drain)" : "manual drain ended (\(verb) /drain)"
         return reply
     }
 
     static func constantTimeEquals(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         var difference = UInt8(x.count == y.count ? 0 : 1)
         for index in 0..<max(x.count, y.count) {
             difference |= (index < x.count ? x[index] : 0) ^ (index < y.count ? y[index] : 0)

@@ -67,8 +67,11 @@ public struct CheckState: Sendable {
         let previous = status
         switch status {
         case .pending:
-            if consecutiveSuccesses >= spec.successes { status = .passing }
-            else if consecutiveFailures >= spec.failures { status = .failing }
+            if consecutiveSuccesses >= spec.successes {
+                status = .passing
+            } else if consecutiveFailures >= spec.failures {
+                status = .failing
+            }
         case .passing:
             if consecutiveFailures >= spec.failures { status = .failing }
         case .failing:

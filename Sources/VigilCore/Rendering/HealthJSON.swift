@@ -1,6 +1,8 @@
 /// The JSON form of a probe's verdict and of every check (schema in docs/endpoints.md).
 public enum HealthJSON {
-    public static func render(_ snapshot: AgentSnapshot, probe: Probe, excluded: [String], showReasons: Bool) -> JSONValue {
+    public static func render(
+        _ snapshot: AgentSnapshot, probe: Probe, excluded: [String], showReasons: Bool
+    ) -> JSONValue {
         let health = snapshot.health
         let moment = snapshot.moment
         let verdict = health.evaluate(probe, at: moment)
@@ -26,9 +28,23 @@ public enum HealthJSON {
                 ("consecutive_failures", .int(Int64(check.consecutiveFailures))),
                 ("runs", .int(Int64(check.runs))),
                 ("failed_runs", .int(Int64(check.failedRuns))),
-                ("last_reason", check.status == .passing ? reason(check.lastMessage) : reason(check.lastFailure ?? check.lastMessage)),
-                ("last_duration_ms", check.lastDuration.map { .double(Double($0.milliseconds * 1000 + Int64($0.components.attoseconds / 1_000_000_000_000 % 1000)) / 1000) } ?? .null),
-                ("last_transition", .string(Timestamps.rfc3339(millisecondsSinceEpoch: check.lastTransition.wallMilliseconds))),
+                (
+                    "last_reason",
+                    check.status == .passing
+                        ? reason(check.lastMessage) : reason(check.lastFailure ?? check.lastMessage)
+                ),
+                (
+                    "last_duration_ms",
+                    check.lastDuration.map {
+                        .double(
+                            Double($0.milliseconds * 1000 + Int64($0.components.attoseconds / 1_000_000_000_000 % 1000))
+                                / 1000)
+                    } ?? .null
+                ),
+                (
+                    "last_transition",
+                    .string(Timestamps.rfc3339(millisecondsSinceEpoch: check.lastTransition.wallMilliseconds))
+                ),
             ])
         }
         let probes: [(String, JSONValue)] = Probe.allCases.map {
@@ -40,11 +56,14 @@ public enum HealthJSON {
             ("items", .array(items)),
             ("probes", .object(probes)),
             ("draining", health.draining.map { .string($0.rawValue) } ?? .bool(false)),
-            ("app", .object([
-                ("running", .bool(health.processRunning)),
-                ("pid", snapshot.appPid.map { .int(Int64($0)) } ?? .null),
-                ("restarts", .int(Int64(snapshot.restarts))),
-            ])),
+            (
+                "app",
+                .object([
+                    ("running", .bool(health.processRunning)),
+                    ("pid", snapshot.appPid.map { .int(Int64($0)) } ?? .null),
+                    ("restarts", .int(Int64(snapshot.restarts))),
+                ])
+            ),
             ("checks", .array(checks)),
             ("time", .string(Timestamps.rfc3339(millisecondsSinceEpoch: moment.wallMilliseconds))),
         ])

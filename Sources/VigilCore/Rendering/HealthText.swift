@@ -8,10 +8,13 @@ public enum HealthText {
     }
 
     public static func line(for item: ProbeItem, showReasons: Bool) -> String {
-        item.passed ? "[+]\(item.name) ok\n" : "[-]\(item.name) failed: \(showReasons ? item.reason ?? "failed" : withheld)\n"
+        item.passed
+            ? "[+]\(item.name) ok\n" : "[-]\(item.name) failed: \(showReasons ? item.reason ?? "failed" : withheld)\n"
     }
 
-    public static func render(_ verdict: ProbeVerdict, excluded: [String], verbose: Bool, showReasons: Bool) -> (passed: Bool, body: String) {
+    public static func render(
+        _ verdict: ProbeVerdict, excluded: [String], verbose: Bool, showReasons: Bool
+    ) -> (passed: Bool, body: String) {
         let passed = passes(verdict, excluded: excluded)
         if passed && !verbose { return (true, "ok") }
         var body = ""
@@ -26,7 +29,9 @@ public enum HealthText {
         if !unknown.isEmpty {
             var seen: [String] = []
             for name in unknown where !seen.contains(name) { seen.append(name) }
-            body += "warn: some health checks cannot be excluded: no matches for \(seen.map { "\"\($0)\"" }.joined(separator: ","))\n"
+            body +=
+                "warn: some health checks cannot be excluded: no matches for "
+                + "\(seen.map { "\"\($0)\"" }.joined(separator: ","))\n"
         }
         body += "\(verdict.probe.endpointName) check \(passed ? "passed" : "failed")\n"
         return (passed, body)

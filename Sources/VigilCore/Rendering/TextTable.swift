@@ -24,10 +24,13 @@ public enum StatusTable {
         let health = snapshot.health
         let now = snapshot.moment
         var rows: [[String]] = [["NAME", "PROBES", "STATUS", "SINCE", "REASON"]]
-        rows.append(["process", "live,ready", health.processRunning ? "passing" : "failing", "-",
-                     health.processRunning ? (snapshot.appPid.map { "pid \($0)" } ?? "") : "app is not running"])
+        rows.append([
+            "process", "live,ready", health.processRunning ? "passing" : "failing", "-",
+            health.processRunning ? (snapshot.appPid.map { "pid \($0)" } ?? "") : "app is not running",
+        ])
         for check in health.checks {
-            let age = Duration.milliseconds(max(0, now.monotonicMilliseconds - check.lastTransition.monotonicMilliseconds))
+            let age = Duration.milliseconds(
+                max(0, now.monotonicMilliseconds - check.lastTransition.monotonicMilliseconds))
             let reason: String
             if !showReasons {
                 reason = HealthText.withheld

@@ -38,10 +38,12 @@ extension SupervisorStateMachine {
             }
             state = .draining(pid: pid, watching: false)
             var actions: [Action] = []
-            var message = "SIGTERM: draining: readiness fails, the app keeps serving for "
+            var message =
+                "SIGTERM: draining: readiness fails, the app keeps serving for "
                 + DurationText.format(settings.drainDelay)
             if settings.drainWatchesConnections {
-                message += ", then while it has connections on the drain ports (at most "
+                message +=
+                    ", then while it has connections on the drain ports (at most "
                     + "\(DurationText.format(settings.drainTimeout)) in all)"
                 actions.append(.schedule(.drainTimeout, after: settings.drainTimeout))
             }
@@ -49,7 +51,8 @@ extension SupervisorStateMachine {
         case .signal(let signal):
             return [.forward(signal: signal, to: recipient(pid))]
         case .childExited(let termination, let readyFor):
-            return [.log("app \(termination)")] + afterExit(termination, group: pid, readyFor: readyFor, stopping: false)
+            return [.log("app \(termination)")]
+                + afterExit(termination, group: pid, readyFor: readyFor, stopping: false)
         case .livenessFailed:
             guard settings.restartUnhealthy else { return [] }
             return [.log("liveness failed: restarting the app")] + beginStop(pid, thenRestart: true)
@@ -61,7 +64,9 @@ extension SupervisorStateMachine {
     private mutating func whenDraining(_ pid: Int32, watching: Bool, _ event: Event) -> [Action] {
         switch event {
         case .stopRequested:
-            return [.cancel(.drainDelay), .cancel(.drainTimeout), .log("second SIGTERM: skipping the rest of the drain")]
+            return [
+                .cancel(.drainDelay), .cancel(.drainTimeout), .log("second SIGTERM: skipping the rest of the drain"),
+            ]
                 + beginStop(pid, thenRestart: false)
         case .timerFired(.drainDelay) where !watching:
             guard settings.drainWatchesConnections else {

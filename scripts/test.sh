@@ -27,11 +27,12 @@ echo "== static release build"
 
 export VIGIL_BIN="$PWD/out/vigil"
 echo "== black-box, container and load-balancer tests"
-# One pytest per suite: each folder has its own conftest.py with its own helpers.
+# One pytest per suite, so that each reports on its own and one failing does not hide the others.
+# pytest.ini puts the shared helpers (Tests/support) on the path.
 status=0
 for suite in Tests/integration Tests/e2e Tests/container; do
     echo "== pytest $suite"
-    python3 -m pytest -q -p no:cacheprovider "$suite" "$@" || status=1
+    python3 -m pytest -q "$suite" "$@" || status=1
 done
 [ $status -eq 0 ] || { echo "== some black-box suites failed" >&2; exit 1; }
 

@@ -6,13 +6,13 @@ import re
 import subprocess
 
 import pytest
-
-import podman_harness as ph
-
 import yaml  # PyYAML: scripts/test.sh installs it
 
-MANIFEST = os.path.join(ph.ROOT, "examples", "kubernetes", "deployment.yaml")
-KUBERNETES_DOC = os.path.join(ph.ROOT, "docs", "kubernetes.md")
+from vigiltest.images import TEMPLATE
+from vigiltest.paths import ROOT, VIGIL
+
+MANIFEST = os.path.join(ROOT, "examples", "kubernetes", "deployment.yaml")
+KUBERNETES_DOC = os.path.join(ROOT, "docs", "kubernetes.md")
 
 
 def seconds(text):
@@ -22,9 +22,9 @@ def seconds(text):
 
 
 def vigil_config_check(env):
-    if not os.access(ph.VIGIL, os.X_OK):
-        pytest.fail(f"no vigil binary at {ph.VIGIL}")
-    return subprocess.run([ph.VIGIL, "config", "--check"], env={"PATH": "/usr/bin:/bin", **env},
+    if not os.access(VIGIL, os.X_OK):
+        pytest.fail(f"no vigil binary at {VIGIL}")
+    return subprocess.run([VIGIL, "config", "--check"], env={"PATH": "/usr/bin:/bin", **env},
                           capture_output=True, text=True, timeout=10)
 
 
@@ -100,7 +100,7 @@ def test_manifest_settings_are_valid(manifest):
 
 
 def test_template_example_settings_are_valid():
-    with open(ph.TEMPLATE) as f:
+    with open(TEMPLATE) as f:
         text = f.read()
     env = dict(re.findall(r'^ENV (VIGIL_[A-Z_]+)="([^"]*)"', text, re.M))
     env.update(re.findall(r'^\s+(VIGIL_[A-Z_]+)="([^"]*)"', text, re.M))

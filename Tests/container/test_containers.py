@@ -8,91 +8,17 @@ VIGIL_STOP_TIMEOUT; orphans are reaped; `podman healthcheck run` follows the app
 VIGIL_* value stops the container with exit code 2 and the reason in `podman logs`.
 """
 import json
-import os
 import re
 import threading
 import time
 
 import pytest
 
-import podman_harness as ph
+from vigiltest import images
+from vigiltest.podman import VIGIL_IN_IMAGE as VIGIL, podman
 
-VIGIL = ph.VIGIL_IN_IMAGE
-BASES = ["scratch", "debian"]
 # An app that runs until it is signalled; `sleep` is a child, the loop keeps the shell in charge.
 LOOP = "while :; do sleep 1; done"
-
-
-# ---------------------------------------------------------------------------------------------
-# Fixtures (here rather than in a conftest.py: Tests/integration imports its helpers with
-# `from conftest import …`, which a second conftest module would shadow in a combined run)
-@pytest.fixture(scope="session")
-def podman_ready():
-    reason = ph.missing_prerequisites()
-    if reason:
-        if os.environ.get("VIGIL_SKIP_CONTAINER_TESTS") == "1":
-            pytest.skip(reason)
-        pytest.fail(f"container suite: {reason} (VIGIL_SKIP_CONTAINER_TESTS=1 skips it)", pytrace=False)
-    ph.ensure_containers_conf()
-    return True
-
-
-@pytest.fixture(scope="session")
-def built_images(podman_ready):
-    """base name → (tag, build output) of the template-built images; removed at the end of the run."""
-    images = {}
-    yield images
-    for tag, _ in images.values():
-        ph.podman("rmi", "-f", tag, check=False)
-
-
-@pytest.fixture(scope="session")
-def base_image(podman_ready):
-    """base name → the cached base image (built when missing)."""
-    cache = {}
-
-    def get(base):
-        if base not in cache:
-            cache[base] = ph.scratch_base() if base == "scratch" else ph.debian_base()
-        return cache[base]
-
-    return get
-
-
-@pytest.fixture(scope="session")
-def template_image(base_image, built_images):
-    def get(base):
-        if base not in built_images:
-            tag = f"localhost/vigil-test-{base}-vigil:{ph.RUN_ID}"
-            app_image = base_image(base)
-            started = time.monotonic()
-            output = ph.build_from_template(app_image, tag)
-            ph.log(f"built {tag} from Dockerfile.template in {time.monotonic() - started:.1f}s")
-            built_images[base] = (tag, output)
-        return built_images[base][0]
-
-    return get
-
-
-@pytest.fixture(params=BASES)
-def image(request, template_image):
-    """The template-built image for each base: FROM scratch + busybox, and Debian (debootstrap)."""
-    return template_image(request.param)
-
-
-@pytest.fixture
-def run(podman_ready):
-    """run(image, ["cmd", ...], env={...}, publish=True) → Container; all removed afterwards."""
-    started = []
-
-    def start(image, command, **kwargs):
-        container = ph.Container(image, command, **kwargs)
-        started.append(container)
-        return container
-
-    yield start
-    for container in started:
-        container.remove()
 
 
 def sh(script):
@@ -104,7 +30,7 @@ def sh(script):
 
 
 def template_text():
-    with open(ph.TEMPLATE) as f:
+    with open(images.TEMPLATE) as f:
         return f.read()
 
 
@@ -128,7 +54,7 @@ def test_template_has_the_runtime_instructions():
 
 
 def test_image_configuration(image, built_images):
-    info = json.loads(ph.podman("image", "inspect", image).stdout)[0]
+    info = json.loads(podman("image", "inspect", image).stdout)[0]
     config = info["Config"]
     assert config["Entrypoint"] == [VIGIL, "--"]
     assert config["StopSignal"] == "SIGTERM"
@@ -155,7 +81,7 @@ def test_vigil_is_pid_1_and_the_app_its_child(image, run):
     assert cmdline[:3] == [VIGIL, "--", "sh"], cmdline
     assert "ppid=1" in logs, logs
     assert c.exec(VIGIL, "--version", check=True).stdout.startswith("vigil ")
-    if "debian" in image and ph.debian_kind() == "debootstrap":
+    if "debian" in image and images.debian_kind() == "debootstrap":
         assert c.exec("cat", "/etc/debian_version", check=True).stdout.startswith("12.")
     # The agent in the container answers its own CLI (what HEALTHCHECK and operators use).
     probe = c.exec(VIGIL, "probe", "ready")
@@ -196,7 +122,7 @@ def test_podman_stop_drains_then_stops_the_app(image, run, app, expected):
     started = time.monotonic()
     watcher.start()
     try:
-        ph.podman("stop", "-t", "30", c.name, timeout=60)
+        podman("stop", "-t", "30", c.name, timeout=60)
         elapsed = time.monotonic() - started
     finally:
         stopping.set()
@@ -220,7 +146,7 @@ def test_child_ignoring_sigterm_is_killed_at_stop_timeout(image, run):
             env={"VIGIL_DRAIN_DELAY": "1s", "VIGIL_STOP_TIMEOUT": "3s"})
     c.wait_for_log("ignoring")
     started = time.monotonic()
-    ph.podman("stop", "-t", "30", c.name, timeout=60)
+    podman("stop", "-t", "30", c.name, timeout=60)
     elapsed = time.monotonic() - started
     logs = c.logs()
     assert c.exit_code() == 137, logs
@@ -257,7 +183,7 @@ def test_healthcheck_follows_the_apps_check(image, run):
     })
     deadline = time.monotonic() + 15
     while True:
-        result = ph.podman("healthcheck", "run", c.name, check=False)
+        result = podman("healthcheck", "run", c.name, check=False)
         if result.returncode == 0 or time.monotonic() > deadline:
             break
         time.sleep(0.5)
@@ -267,7 +193,7 @@ def test_healthcheck_follows_the_apps_check(image, run):
     c.exec("rm", "/tmp/ok", check=True)
     deadline = time.monotonic() + 15
     while True:
-        result = ph.podman("healthcheck", "run", c.name, check=False)
+        result = podman("healthcheck", "run", c.name, check=False)
         if result.returncode != 0 or time.monotonic() > deadline:
             break
         time.sleep(0.5)

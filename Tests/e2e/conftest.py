@@ -1,43 +1,41 @@
-"""Fixtures for the load-balancer end-to-end tests (HAProxy + wrk + the demo app)."""
+"""Fixtures for the load-balancer end-to-end tests (HAProxy + wrk + the demo app); the harness
+itself is Tests/support/vigiltest (haproxy, instances, load, rolling)."""
 import os
-import shutil
-import sys
 
 import pytest
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-if HERE not in sys.path:
-    sys.path.insert(0, HERE)
+from vigiltest.instances import Instance
+from vigiltest.paths import VIGIL, tool
+from vigiltest.report import SUMMARY
+from vigiltest.rolling import Cluster
 
-import harness  # noqa: E402
 
 def pytest_terminal_summary(terminalreporter):
-    """The measured counts (harness.report) in the CI output, without -s."""
-    if harness.SUMMARY:
+    """The measured counts (vigiltest.report) in the CI output, without -s."""
+    if SUMMARY:
         terminalreporter.section("vigil end-to-end: measurements")
-        for line in harness.SUMMARY:
+        for line in SUMMARY:
             terminalreporter.write_line(line)
 
 
 @pytest.fixture(scope="session", autouse=True)
 def _tools():
-    missing = [tool for tool in ("haproxy", "wrk", "tini", "curl")
-               if not (shutil.which(tool) or os.path.exists(f"/usr/sbin/{tool}"))]
+    missing = [name for name in ("haproxy", "wrk", "tini", "curl") if not tool(name)]
     if missing:
         pytest.fail("the end-to-end tests need: " + " ".join(missing) + " (apt-get install them)")
-    if not os.access(harness.VIGIL, os.X_OK):
-        pytest.fail(f"no vigil binary at {harness.VIGIL} (set VIGIL_BIN or run scripts/build-static.sh)")
+    if not os.access(VIGIL, os.X_OK):
+        pytest.fail(f"no vigil binary at {VIGIL} (set VIGIL_BIN or run scripts/build-static.sh)")
 
 
 @pytest.fixture
 def cluster(tmp_path):
-    """Factory: cluster(init="vigil", **haproxy options) → harness.Cluster; all closed at the end."""
+    """Factory: cluster(init="vigil", **haproxy options) → Cluster; all closed at the end."""
     made = []
 
     def make(init="vigil", **kwargs):
         workdir = tmp_path / f"cluster{len(made)}"
         workdir.mkdir()
-        c = harness.Cluster(workdir=str(workdir), init=init, **kwargs)
+        c = Cluster(workdir=str(workdir), init=init, **kwargs)
         made.append(c)
         return c
 
@@ -48,11 +46,11 @@ def cluster(tmp_path):
 
 @pytest.fixture
 def instance(tmp_path):
-    """Factory: instance(init="vigil", **Instance options) → harness.Instance, without HAProxy."""
+    """Factory: instance(init="vigil", **Instance options) → Instance, without HAProxy."""
     made = []
 
     def make(init="vigil", **kwargs):
-        i = harness.Instance(init, workdir=str(tmp_path), **kwargs)
+        i = Instance(init, workdir=str(tmp_path), **kwargs)
         made.append(i)
         return i
 

@@ -13,7 +13,13 @@ import time
 
 import pytest
 
-from harness import VIGIL, Load, base_env, http_get, report, run_rolling_upgrade, wait_until
+from vigiltest.env import base_env
+from vigiltest.http import http_get
+from vigiltest.load import Load
+from vigiltest.paths import VIGIL
+from vigiltest.report import report
+from vigiltest.rolling import run_rolling_upgrade
+from vigiltest.waiting import wait_until
 
 REPLACEMENTS = int(os.environ.get("VIGIL_E2E_REPLACEMENTS", "3"))
 

@@ -18,7 +18,11 @@ import time
 
 import pytest
 
-from conftest import Vigil, curl, free_port, stop, wait_until
+from vigiltest.http import curl
+from vigiltest.ports import free_port
+from vigiltest.processes import with_marker, zombies_of
+from vigiltest.vigil import Vigil
+from vigiltest.waiting import wait_until
 
 APP = ["sleep", "600"]
 
@@ -68,34 +72,6 @@ def start(env, tmp_path, command=APP):
     v = Vigil(command, env=env, tmp_path=tmp_path)
     v.wait_listening()
     return v
-
-
-# --- processes ------------------------------------------------------------------------------------
-
-def processes():
-    """{pid: (state, ppid, pgid, argv)} for every process, from /proc."""
-    result = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat") as f:
-                stat = f.read()
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                argv = [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()
-        result[int(entry)] = (fields[0], int(fields[1]), int(fields[2]), argv)
-    return result
-
-
-def with_marker(marker):
-    return {pid: p for pid, p in processes().items() if any(marker in a for a in p[3])}
-
-
-def zombies_of(pid):
-    return {child: p for child, p in processes().items() if p[1] == pid and p[0] == "Z"}
 
 
 # --- servers --------------------------------------------------------------------------------------
@@ -261,7 +237,7 @@ def http_agent(http_server, https_server, tmp_path_factory):
     v.silent = silent
     wait_until(lambda: all(c["runs"] >= 2 for c in status(v)["checks"]), what="two runs of every check")
     yield v
-    stop(v)
+    v.stop()
     silent.close()
 
 
@@ -337,7 +313,7 @@ def test_tls_errors_read_like_sentences(http_server, https_server, tmp_path):
                 assert leak not in reason, reasons
             assert len(reason) < 120, reasons
     finally:
-        stop(v)
+        v.stop()
 
 
 # --- tcp ------------------------------------------------------------------------------------------
@@ -360,7 +336,7 @@ def test_tcp_check_passes_when_a_connection_opens_and_fails_when_refused(tmp_pat
         c = wait_check(v, "db", "failing")
         assert c["last_reason"] == "connection refused"
     finally:
-        stop(v)
+        v.stop()
         listener.close()
 
 
@@ -387,7 +363,7 @@ def test_tcp_connect_that_hangs_times_out(tmp_path):
         assert c["last_reason"] in ("timed out after 300ms", "connect timed out"), c
         assert 250 <= c["last_duration_ms"] < 1000, c
     finally:
-        stop(v)
+        v.stop()
         for s in fillers:
             s.close()
         listener.close()
@@ -418,7 +394,7 @@ def test_unix_socket_check(tmp_path):
         os.unlink(path)
         assert wait_check(v, "sock", "failing")["last_reason"] == "no such socket"
     finally:
-        stop(v)
+        v.stop()
         server.close()
 
 
@@ -449,7 +425,7 @@ def test_file_check_exists_and_max_age(tmp_path):
         present.unlink()
         assert wait_check(v, "present", "failing")["last_reason"] == f"{present} does not exist"
     finally:
-        stop(v)
+        v.stop()
 
 
 # --- exec -----------------------------------------------------------------------------------------
@@ -493,7 +469,7 @@ def test_exec_checks_pass_on_exit_0_and_keep_their_output_as_the_reason(tmp_path
         code, body, _ = curl(v.url("/readyz/script"))
         assert (code, body) == (503, "[-]script failed: exited with code 3: db is down (primary)\n")
     finally:
-        stop(v)
+        v.stop()
 
 
 def test_exec_timeout_kills_the_whole_group_and_leaves_no_zombie(tmp_path):
@@ -515,7 +491,7 @@ def test_exec_timeout_kills_the_whole_group_and_leaves_no_zombie(tmp_path):
             os.killpg(group, 0)
         wait_until(lambda: not zombies_of(v.pid), timeout=2, what="no zombies")
     finally:
-        stop(v)
+        v.stop()
         for pid in with_marker(marker):
             os.kill(pid, signal.SIGKILL)
 
@@ -530,7 +506,7 @@ def test_exec_leftovers_of_a_passing_check_are_killed(tmp_path):
         wait_check(v, "bg", "passing")
         wait_until(lambda: not with_marker(marker), timeout=2, what="the background sleep to be killed")
     finally:
-        stop(v)
+        v.stop()
         for pid in with_marker(marker):
             os.kill(pid, signal.SIGKILL)
 
@@ -567,7 +543,7 @@ def test_a_thousand_hanging_exec_runs_leave_no_process_and_no_zombie(tmp_path):
         time.sleep(0.1)
         assert with_marker(marker) == {}
     finally:
-        stop(v)
+        v.stop()
         for pid in with_marker(marker):
             os.kill(pid, signal.SIGKILL)
 
@@ -616,7 +592,7 @@ def test_failures_and_successes_thresholds(tmp_path):
             "one success must not be enough with SUCCESSES=2"
         assert samples[-1]["consecutive_successes"] == 2
     finally:
-        stop(v)
+        v.stop()
 
 
 def test_readiness_holds_through_failures_below_the_threshold(tmp_path):
@@ -635,7 +611,7 @@ def test_readiness_holds_through_failures_below_the_threshold(tmp_path):
         v.wait_for("/readyz", 503)
         assert curl(v.url("/readyz/db"))[:2] == (503, "[-]db failed: exited with code 1\n")
     finally:
-        stop(v)
+        v.stop()
 
 
 def test_starting_states_follow_kubelet(tmp_path):
@@ -651,7 +627,7 @@ def test_starting_states_follow_kubelet(tmp_path):
         assert curl(v.url("/startupz/db"))[:2] == (503, "[-]db failed: not passed yet: exited with code 1\n")
         assert curl(v.url("/livez/db"))[:2] == (200, "ok")
     finally:
-        stop(v)
+        v.stop()
 
 
 # --- DELAY ----------------------------------------------------------------------------------------
@@ -671,7 +647,7 @@ def test_delay_holds_the_first_run(tmp_path):
         wait_check(v, "late", "passing")
         assert time.monotonic() - started >= 1.5
     finally:
-        stop(v)
+        v.stop()
 
 
 # --- MIN_READY ------------------------------------------------------------------------------------
@@ -706,7 +682,7 @@ def test_min_ready_delays_readiness_and_restarts_after_a_failure(tmp_path):
         v.wait_for("/readyz", 200)
         assert time.time() - passed_at >= 0.95, "MIN_READY must count again from the recovery"
     finally:
-        stop(v)
+        v.stop()
 
 
 def test_min_ready_without_checks(tmp_path):
@@ -716,7 +692,7 @@ def test_min_ready_without_checks(tmp_path):
         v.wait_for("/readyz", 200)
         assert time.monotonic() - started >= 0.8
     finally:
-        stop(v)
+        v.stop()
 
 
 def test_no_checks_ready_as_soon_as_the_app_runs(tmp_path):
@@ -728,7 +704,7 @@ def test_no_checks_ready_as_soon_as_the_app_runs(tmp_path):
         assert curl(v.url("/readyz?verbose"))[1] == "[+]process ok\n[+]startup ok\n[+]draining ok\nreadyz check passed\n"
         assert status(v)["checks"] == []
     finally:
-        stop(v)
+        v.stop()
 
 
 # --- which probes a check feeds -------------------------------------------------------------------
@@ -769,7 +745,7 @@ def test_probes_route_checks(tmp_path):
         assert curl(v.url("/readyz"))[:2] == (200, "ok")
         assert curl(v.url("/livez"))[:2] == (200, "ok")
     finally:
-        stop(v)
+        v.stop()
 
 
 def test_startup_waits_for_startup_and_readiness_checks(tmp_path):
@@ -779,13 +755,13 @@ def test_startup_waits_for_startup_and_readiness_checks(tmp_path):
     v = start(env, tmp_path)
     try:
         wait_check(v, "warm", "failing")
-        assert curl(v.url("/startupz"))[:2] == (503, f"[+]process ok\n[-]warm failed: exited with code 1\nstartupz check failed\n")
+        assert curl(v.url("/startupz"))[:2] == (503, "[+]process ok\n[-]warm failed: exited with code 1\nstartupz check failed\n")
         assert curl(v.url("/readyz"))[:2] == (503, "[+]process ok\n[-]startup failed: startup not complete\n[+]draining ok\nreadyz check failed\n")
         warm.write_text("")
         v.wait_for("/startupz", 200)
         v.wait_for("/readyz", 200)
     finally:
-        stop(v)
+        v.stop()
 
 
 # --- concurrency and logging ----------------------------------------------------------------------
@@ -801,7 +777,7 @@ def test_a_hanging_check_does_not_delay_another(tmp_path):
         assert checks["hang"]["runs"] == 0
         assert checks["quick"]["runs"] >= 6, checks["quick"]
     finally:
-        stop(v)
+        v.stop()
 
 
 def test_transitions_are_logged_once(tmp_path):
@@ -815,7 +791,7 @@ def test_transitions_are_logged_once(tmp_path):
         listener.bind(("127.0.0.1", port))
         listener.listen(16)
         wait_check(v, "db", "passing", runs=16)
-        c = wait_until(lambda: (c := check(v, "db"))["consecutive_successes"] >= 5 and c)
+        wait_until(lambda: check(v, "db")["consecutive_successes"] >= 5, what="five successes in a row")
         log = v.stderr().splitlines()
         failing = [l for l in log if "check db is failing" in l]
         passing = [l for l in log if "check db is passing" in l]
@@ -823,5 +799,5 @@ def test_transitions_are_logged_once(tmp_path):
         assert passing == ["vigil: info: check db is passing check=db from=failing reason=connected"], log
         assert len([l for l in log if l == "vigil: info: ready passes"]) == 1, log
     finally:
-        stop(v)
+        v.stop()
         listener.close()

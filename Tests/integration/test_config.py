@@ -5,13 +5,15 @@ of vigil's interface (issue 3). A bad configuration must stop vigil with exit co
 app starts, printing every problem at once, sorted by variable, each with an example.
 """
 import os
-import re
 import socket
 import subprocess
 
 import pytest
 
-from conftest import VIGIL, Vigil, base_env, curl, free_port
+from vigiltest.env import base_env
+from vigiltest.paths import VIGIL
+from vigiltest.ports import free_port
+from vigiltest.vigil import Vigil, run_vigil
 
 SUMMARY_ONE = "vigil: 1 configuration problem; nothing was started"
 
@@ -29,11 +31,6 @@ def run_app(tmp_path, env, timeout=10):
     result = subprocess.run([VIGIL, "--", "touch", str(marker)], env=base_env(**settings),
                             capture_output=True, text=True, timeout=timeout)
     return result.returncode, result.stdout, result.stderr, marker.exists()
-
-
-def run_vigil(*args, env=None, timeout=10):
-    result = subprocess.run([VIGIL, *args], env=base_env(**(env or {})), capture_output=True, text=True, timeout=timeout)
-    return result.returncode, result.stdout, result.stderr
 
 
 def expect_problems(tmp_path, env, lines):

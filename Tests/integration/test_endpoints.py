@@ -9,16 +9,19 @@ import os
 import random
 import re
 import resource
-import signal
 import socket
 import subprocess
-import threading
 import time
 
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import VIGIL, Vigil, base_env, curl, free_port, stop, wait_until
+from vigiltest.haproxy import HAProxy
+from vigiltest.http import curl
+from vigiltest.ports import free_port
+from vigiltest.processes import descriptors, with_marker
+from vigiltest.vigil import Vigil, run_vigil
+from vigiltest.waiting import wait_until
 
 APP = ["sleep", "600"]
 TEXT = "text/plain; charset=utf-8"
@@ -63,11 +66,6 @@ def raw_request(port, data, host="127.0.0.1", timeout=3, family=socket.AF_INET):
                 received += chunk
         except socket.timeout:
             return received, False
-
-
-def run_vigil(*args, env, timeout=10):
-    result = subprocess.run([VIGIL, *args], env=base_env(**env), capture_output=True, text=True, timeout=timeout)
-    return result.returncode, result.stdout, result.stderr
 
 
 class Agent:
@@ -123,7 +121,7 @@ class Agent:
 def agent(tmp_path_factory):
     a = Agent(tmp_path_factory.mktemp("agent"))
     yield a
-    stop(a.vigil)
+    a.vigil.stop()
 
 
 @pytest.fixture
@@ -636,7 +634,7 @@ def test_details_always_and_never(tmp_path, outside):
         url = f"http://{outside}:{v.port}/readyz/db"
         assert from_outside(outside, url)[:2] == (503, "[-]db failed: exited with code 1: secret-reason\n")
     finally:
-        stop(v)
+        v.stop()
     v = one_failing_check(tmp_path, {"VIGIL_DETAILS": "never"})
     try:
         assert get(v.url("/readyz/db"))[:2] == (503, "[-]db failed: reason withheld\n")
@@ -647,7 +645,7 @@ def test_details_always_and_never(tmp_path, outside):
         # vigil's own log still has it, for the operator
         assert "secret-reason" in v.stderr()
     finally:
-        stop(v)
+        v.stop()
 
 
 def test_admin_off(tmp_path):
@@ -661,7 +659,7 @@ def test_admin_off(tmp_path):
         code, out, err = run_vigil("drain", env={"VIGIL_LISTEN": f"127.0.0.1:{v.port}"})
         assert (code, out) == (1, "forbidden: admin endpoints are off (VIGIL_ADMIN=off)\n")
     finally:
-        stop(v)
+        v.stop()
 
 
 def test_admin_token(tmp_path, outside):
@@ -694,7 +692,7 @@ def test_admin_token(tmp_path, outside):
         assert "refused POST /drain: a valid bearer token is required (VIGIL_ADMIN=token) client=127.0.0.1" in log
         assert token not in log
     finally:
-        stop(v)
+        v.stop()
 
 
 # --- operator commands ------------------------------------------------------------------------------
@@ -781,7 +779,7 @@ def test_listen_forms(tmp_path):
         assert data.endswith(b"\r\n\r\nok")
         assert f"vigil: info: probe server listening address=:{port}\n" in v.stderr()
     finally:
-        stop(v)
+        v.stop()
     port = free_port()
     v = Vigil(APP, env={"VIGIL_LISTEN": f"[::1]:{port}"}, port=port, tmp_path=tmp_path)
     try:
@@ -789,26 +787,16 @@ def test_listen_forms(tmp_path):
         assert get(f"http://127.0.0.1:{port}/readyz")[0] == 0, "bound to ::1 only"
         assert run_vigil("probe", env={"VIGIL_LISTEN": f"[::1]:{port}"})[0] == 0
     finally:
-        stop(v)
+        v.stop()
     port = free_port()
     v = Vigil(APP, env={"VIGIL_LISTEN": f"localhost:{port}"}, port=port, tmp_path=tmp_path)
     try:
         v.wait_for("/readyz", 200)
     finally:
-        stop(v)
+        v.stop()
 
 
 # --- vigil's descriptors stay vigil's ----------------------------------------------------------------
-
-def descriptors(pid):
-    result = {}
-    for fd in os.listdir(f"/proc/{pid}/fd"):
-        try:
-            result[int(fd)] = os.readlink(f"/proc/{pid}/fd/{fd}")
-        except OSError:
-            pass
-    return result
-
 
 def test_the_probe_socket_does_not_leak_into_the_app_or_exec_checks(tmp_path):
     """The app and exec checks get stdin/stdout/stderr only: neither vigil's listening socket (the
@@ -820,77 +808,37 @@ def test_the_probe_socket_does_not_leak_into_the_app_or_exec_checks(tmp_path):
         v.wait_listening()
         app_pid = json.loads(get(v.url("/status?format=json"))[1])["app"]["pid"]
 
-        def check_pid():
-            for entry in os.listdir("/proc"):
-                if entry.isdigit():
-                    try:
-                        if marker in open(f"/proc/{entry}/cmdline").read():
-                            return int(entry)
-                    except OSError:
-                        pass
-        check_pid = wait_until(check_pid, what="the exec check's process")
+        check_pid = next(iter(wait_until(lambda: with_marker(marker), what="the exec check's process")))
         for who, pid in (("app", app_pid), ("exec check", check_pid)):
             fds = descriptors(pid)
             leaked = {fd: target for fd, target in fds.items() if fd > 2}
             assert leaked == {}, f"{who} inherited {leaked}"
     finally:
-        stop(v)
+        v.stop()
 
 
 # --- HAProxy's own check ----------------------------------------------------------------------------
 
-def haproxy_status(sock_path):
-    with socket.socket(socket.AF_UNIX) as s:
-        s.connect(sock_path)
-        s.sendall(b"show stat\n")
-        data = b""
-        while chunk := s.recv(65536):
-            data += chunk
-    lines = data.decode().splitlines()
-    header = lines[0].lstrip("# ").split(",")
-    for line in lines[1:]:
-        fields = line.split(",")
-        if len(fields) > 1 and fields[0] == "app" and fields[1] == "vigil":
-            return dict(zip(header, fields))
-    raise AssertionError(data.decode())
-
-
 def test_haproxy_httpchk_marks_the_server_up_and_down(all_up, tmp_path):
     a = all_up
-    sock = str(tmp_path / "haproxy.sock")
-    config = tmp_path / "haproxy.cfg"
-    config.write_text(f"""
-global
-    stats socket {sock} mode 600 level admin
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    timeout check 1s
-backend app
-    option httpchk GET /ready
-    default-server inter 200ms fall 2 rise 2
-    server vigil 127.0.0.1:{a.port} check
-""")
-    proxy = subprocess.Popen(["haproxy", "-f", str(config), "-db"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proxy = HAProxy(str(tmp_path), check_path="/ready", slots=1, inter="200ms", fall=2, rise=2)
     try:
-        wait_until(lambda: os.path.exists(sock), what="haproxy stats socket")
-        state = lambda: haproxy_status(sock)
-        first = wait_until(lambda: (s := state())["status"] == "UP" and s, what="UP")
+        slot = proxy.add(a.port, a.port)
+        proxy.wait_status(slot, "UP", timeout=10)
+        first = proxy.stats()[slot]
         assert (first["check_status"], first["check_code"]) == ("L7OK", "200")
         assert get(a.url("/drain"), "-X", "POST")[0] == 200
-        down = wait_until(lambda: (s := state())["status"] == "DOWN" and s, timeout=5, what="DOWN after drain")
+        proxy.wait_status(slot, "DOWN", timeout=5)
+        down = proxy.stats()[slot]
         assert (down["check_status"], down["check_code"]) == ("L7STS", "503")
         assert get(a.url("/drain"), "-X", "DELETE")[0] == 200
-        wait_until(lambda: state()["status"] == "UP", timeout=5, what="UP after the drain ended")
+        proxy.wait_status(slot, "UP", timeout=5)
         a.set("db", False)
-        wait_until(lambda: state()["status"] == "DOWN", timeout=5, what="DOWN when a readiness check fails")
+        proxy.wait_status(slot, "DOWN", timeout=5)
         a.set("db", True)
-        wait_until(lambda: state()["status"] == "UP", timeout=5, what="UP again")
+        proxy.wait_status(slot, "UP", timeout=5)
     finally:
-        proxy.terminate()
-        proxy.wait(timeout=10)
+        proxy.stop()
         a.all_up()
 
 
@@ -925,7 +873,7 @@ def test_a_hanging_check_does_not_slow_the_probes(tmp_path):
         assert max(timings) < 0.1, sorted(timings)[-5:]
         assert b"[-]hang failed: timed out after 1s" in timed_get(v.port, "/readyz")[1]
     finally:
-        stop(v)
+        v.stop()
 
 
 def open_fds(pid):
@@ -996,7 +944,7 @@ def test_idle_connections_and_slowloris_do_not_lock_out_probes(tmp_path):
     finally:
         for s in idle:
             s.close()
-        stop(v)
+        v.stop()
 
 
 def test_connection_limit_evicts_the_longest_idle(tmp_path):
@@ -1028,4 +976,4 @@ def test_connection_limit_evicts_the_longest_idle(tmp_path):
     finally:
         for s in sockets:
             s.close()
-        stop(v)
+        v.stop()

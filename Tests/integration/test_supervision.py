@@ -8,7 +8,6 @@ too, so that a reader sees parity; where they differ on purpose (docs/supervisio
 "PID 1" means the supervisor runs as the init of a new PID namespace, through
 `unshare --pid --fork --mount-proc`; that needs root.
 """
-import importlib.util
 import json
 import os
 import signal
@@ -19,21 +18,11 @@ import time
 
 import pytest
 
-
-def _shared():
-    """This directory's conftest.py, by path: `from conftest import` could get another suite's
-    conftest when several test directories run in one pytest session."""
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "conftest.py")
-    for module in list(sys.modules.values()):
-        if os.path.abspath(getattr(module, "__file__", None) or "") == path:
-            return module
-    spec = importlib.util.spec_from_file_location("integration_conftest", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-VIGIL, base_env, free_port = _shared().VIGIL, _shared().base_env, _shared().free_port
+from vigiltest.env import base_env
+from vigiltest.paths import VIGIL
+from vigiltest.ports import free_port
+from vigiltest.processes import children, descriptors, gone, read, state, status_field
+from vigiltest.waiting import wait_until
 
 UNSHARE = ["unshare", "--pid", "--fork", "--mount-proc", "--kill-child"]
 
@@ -58,60 +47,11 @@ def needs_root():
 
 
 # ---------------------------------------------------------------------------------------------
-# Processes
-
-def read(path):
-    try:
-        with open(path) as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def children(pid):
-    """Direct children of PID (any of its threads)."""
-    found = []
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:
-        return found
-    for tid in tids:
-        text = read(f"/proc/{pid}/task/{tid}/children") or ""
-        found += [int(c) for c in text.split()]
-    return found
-
-
-def proc_state(pid):
-    """One-letter state from /proc/PID/stat, or None when PID is gone."""
-    text = read(f"/proc/{pid}/stat")
-    return text.rpartition(")")[2].split()[0] if text else None
-
-
-def proc_status(pid, field):
-    for line in (read(f"/proc/{pid}/status") or "").splitlines():
-        if line.startswith(field + ":"):
-            return line.split(":", 1)[1].strip()
-    return None
-
-
-def gone(pid):
-    """PID no longer exists (or is a zombie about to be reaped by someone who is not us)."""
-    return proc_state(pid) in (None, "Z")
-
-
-def wait_until(predicate, timeout, what):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
+# Supervisors
 
 class Supervised:
     """COMMAND under a supervisor (vigil, tini or dumb-init), as PID 1 of a new PID namespace or
-    not. vigil gets the shared defaults (conftest.Vigil): no drain delay, the probe server on a
+    not. vigil gets the shared defaults (vigiltest.vigil.Vigil): no drain delay, the probe server on a
     free 127.0.0.1 port. stderr goes to a file."""
 
     def __init__(self, kind, command, tmp_path, pid1=False, env=None, stdout=None, preexec_fn=None):
@@ -143,7 +83,7 @@ class Supervised:
                 if self.proc.poll() is not None:
                     raise AssertionError(f"{self.argv} exited early ({self.proc.returncode}): {self.stderr()}")
                 return None
-            self._inner = wait_until(inner, 5, "the supervisor inside the PID namespace")
+            self._inner = wait_until(inner, 5, what="the supervisor inside the PID namespace")
         return self._inner
 
     def signal(self, sig):
@@ -242,14 +182,14 @@ def start_recorder(run, tmp_path, kind="vigil", pid1=False, env=None):
     app = script(tmp_path, "recorder.py", SIGNAL_RECORDER)
     child_out, grandchild_out = tmp_path / "child.signals", tmp_path / "grandchild.signals"
     s = run(kind, [sys.executable, app, "child", child_out, grandchild_out], pid1=pid1, env=env)
-    wait_until(lambda: os.path.exists(f"{child_out}.ready") or not s.running(), 10, "the app to start")
+    wait_until(lambda: os.path.exists(f"{child_out}.ready") or not s.running(), 10, what="the app to start")
     assert s.running(), f"supervisor exited {s.proc.returncode}: {s.stderr()}"
     return s, child_out, grandchild_out
 
 
 def wait_recorded(path, number, s, timeout=5):
-    wait_until(lambda: str(number) in lines(path) or not s.running(), timeout,
-               f"signal {number} in {path.name}")
+    wait_until(lambda: str(number) in lines(path) or not s.running(), timeout, interval=0.01,
+               what=f"signal {number} in {path.name}")
     assert str(number) in lines(path), f"{path.name} never got {number}; supervisor: {s.stderr()}"
 
 
@@ -380,9 +320,9 @@ def test_job_control_signals_do_not_stop_vigil(run, tmp_path, pid1):
     for number in JOB_CONTROL:
         s.signal(number)
         wait_recorded(child_out, int(number), s)
-        assert proc_state(s.pid) not in ("T", "t"), f"vigil stopped after {number!r}"
+        assert state(s.pid) not in ("T", "t"), f"vigil stopped after {number!r}"
     time.sleep(0.2)
-    assert proc_state(s.pid) not in ("T", "t", None, "Z")
+    assert state(s.pid) not in ("T", "t", None, "Z")
     assert s.running()
     s.signal(signal.SIGTERM)
     assert s.wait() == 0, s.stderr()
@@ -499,7 +439,7 @@ def start_stubborn(run, tmp_path, pid1=False, env=None):
     app = script(tmp_path, "stubborn.py", IGNORES_TERM)
     ready = tmp_path / "stubborn.pids"
     s = run("vigil", [sys.executable, app, ready], pid1=pid1, env=env)
-    wait_until(lambda: ready.exists() or not s.running(), 10, "the app to start")
+    wait_until(lambda: ready.exists() or not s.running(), 10, what="the app to start")
     assert s.running(), s.stderr()
     return s, [int(p) for p in read(ready).split()]
 
@@ -523,7 +463,7 @@ def test_app_ignoring_sigterm_is_killed_at_stop_timeout(run, tmp_path, timeout, 
     assert seconds - 0.1 <= elapsed <= seconds + 4, f"killed after {elapsed:.2f}s, want ~{seconds}s"
     if not pid1:  # inside a PID namespace the kernel kills everything with its init anyway
         for pid in pids:
-            wait_until(lambda: gone(pid), 3, f"process {pid} of the app's group to be killed")
+            wait_until(lambda: gone(pid), 3, what=f"process {pid} of the app's group to be killed")
 
 
 def test_second_sigterm_kills_at_once(run, tmp_path):
@@ -536,7 +476,7 @@ def test_second_sigterm_kills_at_once(run, tmp_path):
     assert s.wait(timeout=5) == 137, s.stderr()
     assert time.monotonic() - started < 2
     for pid in pids:
-        wait_until(lambda: gone(pid), 3, f"process {pid} of the app's group to be killed")
+        wait_until(lambda: gone(pid), 3, what=f"process {pid} of the app's group to be killed")
 
 
 @pytest.mark.parametrize("value", ["SIGQUIT", "QUIT", "3", "quit"])
@@ -556,7 +496,7 @@ def test_sigterm_stops_a_well_behaved_app_at_once(run, tmp_path, pid1):
     if pid1:
         needs_root()
     s = run("vigil", ["sleep", "1000"], pid1=pid1, env={"VIGIL_STOP_TIMEOUT": "20s"})
-    wait_until(lambda: children(s.pid), 5, "the app to start")
+    wait_until(lambda: children(s.pid), 5, what="the app to start")
     started = time.monotonic()
     s.signal(signal.SIGTERM)
     assert s.wait() == 143, s.stderr()
@@ -587,18 +527,18 @@ def test_leftovers_in_the_group_are_cleaned_up_when_the_app_exits(run, tmp_path,
     command = POLITE_HELPER.format(termfile=termfile) if helper == "polite" else STUBBORN_HELPER
     app = script(tmp_path, "leaves.sh", LEAVES_HELPER.format(helper=command, pidfile=pidfile))
     s = run("vigil", ["sh", app], pid1=pid1)
-    wait_until(lambda: (read(pidfile) or "").strip(), 5, "the helper to start")
+    wait_until(lambda: (read(pidfile) or "").strip(), 5, what="the helper to start")
     helper_pid = int(read(pidfile))
     started = time.monotonic()
     assert s.wait(timeout=10) == 3, s.stderr()
     elapsed = time.monotonic() - started
     if helper == "polite":
         assert elapsed < 1.5, f"vigil took {elapsed:.2f}s for a helper that exits on SIGTERM"
-        wait_until(lambda: read(termfile), 2, "the helper to record SIGTERM")
+        wait_until(lambda: read(termfile), 2, what="the helper to record SIGTERM")
     else:
         assert 1.5 <= elapsed <= 5, f"vigil exited after {elapsed:.2f}s; the documented bound is 2s"
     if not pid1:
-        wait_until(lambda: gone(helper_pid), 3, "the leftover helper to be gone")
+        wait_until(lambda: gone(helper_pid), 3, what="the leftover helper to be gone")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -654,11 +594,10 @@ def test_vigil_descriptors_do_not_leak_into_the_app(run, pid1):
     if pid1:
         needs_root()
     s = run("vigil", ["sleep", "1000"], pid1=pid1)
-    app = wait_until(lambda: children(s.pid), 5, "the app to start")[0]
-    wait_until(lambda: (read(f"/proc/{app}/comm") or "").strip() == "sleep", 5, "the app to exec")
-    fds = sorted(os.listdir(f"/proc/{app}/fd"), key=int)
-    targets = {fd: os.readlink(f"/proc/{app}/fd/{fd}") for fd in fds}
-    assert fds == ["0", "1", "2"], targets
+    app = wait_until(lambda: children(s.pid), 5, what="the app to start")[0]
+    wait_until(lambda: (read(f"/proc/{app}/comm") or "").strip() == "sleep", 5, what="the app to exec")
+    fds = descriptors(app)
+    assert sorted(fds) == [0, 1, 2], fds
 
 
 def test_not_pid1_vigil_adopts_orphans_as_subreaper(run, tmp_path):
@@ -669,9 +608,9 @@ def test_not_pid1_vigil_adopts_orphans_as_subreaper(run, tmp_path):
         sleep 1000
     """)
     s = run("vigil", ["sh", app])
-    wait_until(lambda: (read(pidfile) or "").strip(), 5, "the orphan to start")
+    wait_until(lambda: (read(pidfile) or "").strip(), 5, what="the orphan to start")
     orphan = int(read(pidfile))
-    wait_until(lambda: proc_status(orphan, "PPid") == str(s.pid), 3, "the orphan's parent to become vigil")
+    wait_until(lambda: status_field(orphan, "PPid") == str(s.pid), 3, what="the orphan's parent to become vigil")
     s.signal(signal.SIGTERM)
     assert s.wait() == 143, s.stderr()
-    wait_until(lambda: gone(orphan), 3, "the orphan (same group) to be stopped with the app")
+    wait_until(lambda: gone(orphan), 3, what="the orphan (same group) to be stopped with the app")

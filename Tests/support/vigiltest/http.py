@@ -1,0 +1,46 @@
+"""HTTP the way the tests need it: real curl (what operators type) and a raw HTTP/1.0 GET (what
+load balancers send), both returning 0 as the status when there was no answer."""
+import re
+import socket
+import subprocess
+import time
+
+from .ports import receive_all
+
+
+def curl(url, *args, timeout=5):
+    """(status, body, raw response headers) from a real curl; status 0 when the connection failed."""
+    result = subprocess.run(
+        ["curl", "-sS", "-o", "-", "-D", "/dev/stderr", "-w", "\n%{http_code}", "--max-time", str(timeout),
+         *args, url], capture_output=True, text=True)
+    body, _, code = result.stdout.rpartition("\n")
+    return int(code or 0), body, result.stderr
+
+
+def http_get(port, path="/", timeout=2.0, method="GET"):
+    """(status, body) over a fresh HTTP/1.0 connection to 127.0.0.1:PORT; (0, error) when the
+    connection failed."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(f"{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".encode())
+            raw = receive_all(s)
+    except OSError as error:
+        return 0, str(error)
+    head, _, body = raw.decode(errors="replace").partition("\r\n\r\n")
+    match = re.match(r"HTTP/\d\.\d (\d{3})", head)
+    return (int(match.group(1)) if match else 0), body
+
+
+def wait_status(port, path, status, timeout=10, proc=None, what="vigil"):
+    """Polls PATH with http_get until it answers STATUS; returns the body. Fails at once when
+    PROC has exited."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = http_get(port, path)
+        if last[0] == status:
+            return last[1]
+        if proc is not None and proc.poll() is not None:
+            raise AssertionError(f"{what} exited early ({proc.returncode})")
+        time.sleep(0.05)
+    raise AssertionError(f"{what}: {path} did not answer {status} within {timeout}s (last: {last})")

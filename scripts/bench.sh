@@ -33,9 +33,11 @@ if [ ${#missing[@]} -gt 0 ]; then
     fi
 fi
 
-# The python helper owns every process it starts and stops them on exit and on signals; this
-# trap forwards ours to it and makes sure nothing outlives the script.
-python3 scripts/bench.py "$@" &
+# The benchmarks (scripts/bench/, one module a row) run on the tests' support package
+# (Tests/support/vigiltest). They own every process they start and stop them on exit and on
+# signals; this trap forwards ours to them and makes sure nothing outlives the script.
+export PYTHONPATH="$PWD/Tests/support:$PWD/scripts${PYTHONPATH:+:$PYTHONPATH}"
+python3 -m bench "$@" &
 helper=$!
 trap 'kill -TERM "$helper" 2>/dev/null || true; wait "$helper" 2>/dev/null || true; exit 130' INT TERM HUP
 wait "$helper"

@@ -17,7 +17,8 @@ if [ ${#need[@]} -gt 0 ]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
-python3 -c 'import pytest, prometheus_client, yaml' 2>/dev/null || python3 -m pip install -q pytest prometheus_client pyyaml
+python3 -c 'import pytest, pytest_timeout, prometheus_client, yaml' 2>/dev/null ||
+    python3 -m pip install -q pytest pytest-timeout prometheus_client pyyaml
 
 echo "== swift test (unit)"
 swift test 2>&1 | tail -n 30
@@ -28,7 +29,7 @@ echo "== static release build"
 export VIGIL_BIN="$PWD/out/vigil"
 echo "== black-box, container and load-balancer tests"
 # One pytest per suite, so that each reports on its own and one failing does not hide the others.
-# pytest.ini puts the shared helpers (Tests/support) on the path.
+# pytest.ini puts the shared helpers (Tests/support) on the path and sets the timeouts.
 status=0
 for suite in Tests/integration Tests/e2e Tests/container; do
     echo "== pytest $suite"

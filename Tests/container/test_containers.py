@@ -17,6 +17,10 @@ import pytest
 from vigiltest import images
 from vigiltest.podman import VIGIL_IN_IMAGE as VIGIL, podman
 
+# pytest-timeout on the test bodies (up to 9 s on a quiet 2-core machine); fixtures are left out:
+# the first use of a base may debootstrap Debian, bounded by the subprocess timeouts in
+# vigiltest.images, not by a guess at how fast the mirror is.
+pytestmark = pytest.mark.timeout(120, func_only=True)
 # An app that runs until it is signalled; `sleep` is a child, the loop keeps the shell in charge.
 LOOP = "while :; do sleep 1; done"
 

@@ -22,6 +22,10 @@ from vigiltest.rolling import run_rolling_upgrade
 from vigiltest.waiting import wait_until
 
 REPLACEMENTS = int(os.environ.get("VIGIL_E2E_REPLACEMENTS", "3"))
+# pytest-timeout: the scenarios take 2-13 s on a quiet 2-core machine; their own waits are bounded
+# (HAProxy UP within 20 s, stops within 60 s), these only catch a hang.
+pytestmark = pytest.mark.timeout(120)
+ROLLING_TIMEOUT = pytest.mark.timeout(300)
 
 
 def failing_log_lines(workdir, limit=30):
@@ -37,6 +41,7 @@ def failing_log_lines(workdir, limit=30):
 # ----------------------------------------------------------------------------------------------
 # rolling upgrades
 
+@ROLLING_TIMEOUT
 def test_rolling_upgrade_under_vigil_fails_no_request(tmp_path):
     counts = run_rolling_upgrade("vigil", replacements=REPLACEMENTS, drain_delay="2s", propagation_lag=1.0,
                                  workdir=str(tmp_path), log=report)
@@ -47,6 +52,7 @@ def test_rolling_upgrade_under_vigil_fails_no_request(tmp_path):
     assert [s["old_exit_code"] for s in counts["steps"]] == [143] * REPLACEMENTS, counts["steps"]
 
 
+@ROLLING_TIMEOUT
 @pytest.mark.parametrize("init", ["tini", "bare"])
 def test_rolling_upgrade_without_vigil_loses_requests(tmp_path, init):
     """The same scenario; the app stops at once on SIGTERM, before HAProxy stops sending to it."""

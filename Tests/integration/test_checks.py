@@ -511,6 +511,7 @@ def test_exec_leftovers_of_a_passing_check_are_killed(tmp_path):
             os.kill(pid, signal.SIGKILL)
 
 
+@pytest.mark.timeout(180)  # its own deadline for the thousand runs is 120s
 def test_a_thousand_hanging_exec_runs_leave_no_process_and_no_zombie(tmp_path):
     marker = f"1000.{random.randrange(10**6):06d}"
     env = {"VIGIL_CHECK_HANG": f"exec:sleep {marker}", "VIGIL_CHECK_HANG_INTERVAL": "20ms", "VIGIL_CHECK_HANG_TIMEOUT": "10ms"}

@@ -145,3 +145,13 @@ import Testing
         #expect(runs.pending.count == 1)
     }
 }
+
+@Suite struct CheckSpreadTests {
+    @Test func firstRunsAreSpreadByAtMostFiftyMilliseconds() {
+        let offsets = (0..<12).map { CheckScheduler.firstRunOffset(index: $0, of: 12, interval: .seconds(5)) }
+        #expect(offsets.first == .zero && offsets.last == .milliseconds(550))
+        #expect(Set(offsets).count == 12)
+        // A short interval spreads them within it.
+        #expect(CheckScheduler.firstRunOffset(index: 3, of: 4, interval: .milliseconds(100)) == .milliseconds(75))
+    }
+}

@@ -34,9 +34,9 @@ import Testing
 
     static let events: [Event] =
         [
-            .started(pid: 11), .childExited(exit1, readyFor: .zero), .stopRequested(instanceReady: true),
-            .stopRequested(instanceReady: false), .signal(1),
-        ] + Machine.Timer.allCases.map { .timerFired($0) } + [.connectionsClosed, .groupEmpty, .livenessFailed]
+            .started(pid: 11), .childExited(exit1, readyFor: .zero, at: 0), .stopRequested(by: 15, instanceReady: true),
+            .stopRequested(by: 15, instanceReady: false), .signal(1),
+        ] + Machine.Timer.allCases.map { .timerFired($0) } + [.connectionsClosed, .groupEmpty, .livenessFailed(at: 0)]
 
     static let stop: [Action] = [.sendStopSignal(15, to: .group(10)), .schedule(.stopTimeout, after: .seconds(20))]
     static let cleanUp: [Action] = [
@@ -50,25 +50,25 @@ import Testing
         var rows: [Row] = [
             Row(state: .idle, event: .started(pid: 11), next: .running(pid: 11), actions: []),
             Row(
-                state: .idle, event: .childExited(exit1, readyFor: .zero), next: .exited(code: 1),
+                state: .idle, event: .childExited(exit1, readyFor: .zero, at: 0), next: .exited(code: 1),
                 actions: [.exit(code: 1)]),
             Row(
-                state: .running(pid: 10), event: .stopRequested(instanceReady: true),
+                state: .running(pid: 10), event: .stopRequested(by: 15, instanceReady: true),
                 next: .draining(pid: 10, watching: false),
                 actions: [
                     .schedule(.drainTimeout, after: .seconds(30)), .log(drainMessage), .setDraining,
                     .schedule(.drainDelay, after: .seconds(5)),
                 ]),
             Row(
-                state: .running(pid: 10), event: .stopRequested(instanceReady: false),
+                state: .running(pid: 10), event: .stopRequested(by: 15, instanceReady: false),
                 next: .stopping(pid: 10, thenRestart: false),
                 actions: [.setDraining, .log("SIGTERM: not ready, so no traffic to drain: stopping the app")] + stop),
             Row(
-                state: .running(pid: 10), event: .childExited(exit1, readyFor: .zero),
+                state: .running(pid: 10), event: .childExited(exit1, readyFor: .zero, at: 0),
                 next: .cleaningUp(group: 10, after: exit1, thenRestart: true, stopping: false),
                 actions: [.log("app exited with code 1")] + cleanUp),
             Row(
-                state: .running(pid: 10), event: .livenessFailed, next: .stopping(pid: 10, thenRestart: true),
+                state: .running(pid: 10), event: .livenessFailed(at: 0), next: .stopping(pid: 10, thenRestart: true),
                 actions: [.log("liveness failed: restarting the app")] + stop),
             Row(
                 state: .draining(pid: 10, watching: false), event: .timerFired(.drainDelay),
@@ -99,7 +99,7 @@ import Testing
                 ]),
             Row(state: .waitingToRestart(last: exit1), event: .started(pid: 11), next: .running(pid: 11), actions: []),
             Row(
-                state: .waitingToRestart(last: exit1), event: .childExited(exit1, readyFor: .zero),
+                state: .waitingToRestart(last: exit1), event: .childExited(exit1, readyFor: .zero, at: 0),
                 next: .waitingToRestart(last: exit1),
                 actions: [
                     .log("restarting the app in 1s (restart 1)"), .schedule(.restartBackoff, after: .seconds(1)),
@@ -124,7 +124,7 @@ import Testing
                     actions: [.cancel(.drainDelay), .log("drain timeout (30s) reached: stopping the app")] + stop))
             rows.append(
                 Row(
-                    state: draining, event: .childExited(exit1, readyFor: .zero),
+                    state: draining, event: .childExited(exit1, readyFor: .zero, at: 0),
                     next: .cleaningUp(group: 10, after: exit1, thenRestart: false, stopping: true),
                     actions: [
                         .cancel(.drainDelay), .cancel(.drainTimeout), .log("app exited with code 1 while draining"),
@@ -132,7 +132,7 @@ import Testing
                         + cleanUp))
         }
         for ready in [true, false] {
-            let sigterm = Event.stopRequested(instanceReady: ready)
+            let sigterm = Event.stopRequested(by: 15, instanceReady: ready)
             for watching in [false, true] {
                 rows.append(
                     Row(
@@ -176,7 +176,7 @@ import Testing
                     actions: [.killGroup(10), .log("the app did not stop within 20s: killing its process group")]))
             rows.append(
                 Row(
-                    state: stopping, event: .childExited(exit1, readyFor: .zero),
+                    state: stopping, event: .childExited(exit1, readyFor: .zero, at: 0),
                     next: .cleaningUp(group: 10, after: exit1, thenRestart: thenRestart, stopping: !thenRestart),
                     actions: [.cancel(.stopTimeout), .log("app exited with code 1")] + cleanUp))
         }

@@ -23,14 +23,25 @@ final class CheckScheduler {
         self.runner = runner
     }
 
+    /// The most the first runs of consecutive checks are set apart.
+    static let spreadStep: Duration = .milliseconds(50)
+
     func start() {
         // Indices follow the health model's order, which is the one `record` takes.
-        for (index, check) in health.model.checks.enumerated() {
+        let checks = health.model.checks
+        for (index, check) in checks.enumerated() {
             let spec = check.spec
-            loop.assumeIsolated().scheduleTask(in: .milliseconds(spec.delay.milliseconds)) {
+            let offset = Self.firstRunOffset(index: index, of: checks.count, interval: spec.interval)
+            loop.assumeIsolated().scheduleTask(in: .milliseconds((spec.delay + offset).milliseconds)) {
                 self.runOnce(index, spec)
             }
         }
+    }
+
+    /// Spreads first runs (and so every later one) so that a dozen checks against one app do not
+    /// connect in the same millisecond: check `index` starts this much after its DELAY.
+    static func firstRunOffset(index: Int, of count: Int, interval: Duration) -> Duration {
+        min(spreadStep, interval / max(count, 1)) * index
     }
 
     /// The app was started again: results of runs already under way belong to the old one.

@@ -49,15 +49,18 @@ final class AppSupervisor {
 
     func received(_ signal: Int32, from sender: Int32) {
         logger.debug("received \(SignalNames.name(signal))", metadata: ["from": "\(sender)"])
-        if signal == 15 {
+        if machine.isShutdownSignal(signal) {
             let ready = !probesServed || health.passes(.ready)
-            perform(machine.handle(.stopRequested(instanceReady: ready)))
+            perform(machine.handle(.stopRequested(by: signal, instanceReady: ready)))
         } else {
             perform(machine.handle(.signal(signal)))
         }
     }
 
-    func livenessFailed() { perform(machine.handle(.livenessFailed)) }
+    func livenessFailed() { perform(machine.handle(.livenessFailed(at: now))) }
+
+    /// The loop's monotonic clock in milliseconds, for the restart budget.
+    private var now: Int64 { HealthMonitor.moment(on: loop).monotonicMilliseconds }
 
     // MARK: - Actions
 
@@ -90,7 +93,9 @@ final class AppSupervisor {
             health.setDraining(.shuttingDown)
         case .schedule(let timer, let delay):
             timers[timer]?.cancel()
-            timers[timer] = loop.assumeIsolated().scheduleTask(in: .milliseconds(delay.milliseconds)) {
+            // Restarts get up to 10% jitter, so replicas that failed together do not return together.
+            let jitter = timer == .restartBackoff ? Int64.random(in: 0...(delay.milliseconds / 10)) : 0
+            timers[timer] = loop.assumeIsolated().scheduleTask(in: .milliseconds(delay.milliseconds + jitter)) {
                 self.timers[timer] = nil
                 self.perform(self.machine.handle(.timerFired(timer)))
             }
@@ -146,12 +151,12 @@ final class AppSupervisor {
             let termination = Termination.spawnFailed(errno: error.errno)
             let what = termination.exitCode == 127 ? "command not found" : "not executable"
             logger.error("\(command[0]): \(what) (\(error))")
-            perform(machine.handle(.childExited(termination, readyFor: .zero)))
+            perform(machine.handle(.childExited(termination, readyFor: .zero, at: now)))
         }
     }
 
     private func appExited(_ termination: Termination) {
-        let actions = machine.handle(.childExited(termination, readyFor: health.readyFor))
+        let actions = machine.handle(.childExited(termination, readyFor: health.readyFor, at: now))
         drain.cancel()
         health.setProcessRunning(false)
         perform(actions)

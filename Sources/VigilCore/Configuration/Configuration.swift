@@ -21,6 +21,8 @@ public struct Configuration: Sendable {
     public var listen: HostPort? = HostPort(host: "", port: 7979)
     public var signalTarget: SignalTarget = .group
     public var stopSignal: Int32 = 15
+    /// The signals that start the stop sequence; any other is forwarded to the app.
+    public var shutdownSignals: [Int32] = [15]
     public var stopTimeout: Duration = .seconds(20)
     public var logFormat: LogFormat = .text
     public var logLevel: LogLevelSetting = .info
@@ -32,6 +34,9 @@ public struct Configuration: Sendable {
     public var restart: RestartPolicy = .never
     public var restartBackoffMax: Duration = .seconds(30)
     public var restartUnhealthy: Bool = false
+    /// In-place restarts allowed within `restartWindow`; 0 means no limit.
+    public var restartLimit: Int = 0
+    public var restartWindow: Duration = .seconds(300)
     public var details: DetailsPolicy = .local
     public var admin: AdminPolicy = .local
     public var adminToken: String? = nil

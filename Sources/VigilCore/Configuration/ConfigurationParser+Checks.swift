@@ -138,7 +138,7 @@ extension ConfigurationParser {
             check.probes = probes
         case "INTERVAL", "TIMEOUT", "DELAY", "MAX_AGE":
             guard let duration = DurationText.parse(value) else {
-                return "not a duration (use 500ms, 5s, 1m30s or a number of seconds)"
+                return DurationText.problem(value)
             }
             if option != "DELAY" && duration <= .zero { return "must be more than 0s" }
             switch option {

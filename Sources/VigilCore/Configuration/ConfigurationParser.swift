@@ -48,7 +48,7 @@ public struct ConfigurationParser {
         let value = text.trimmingASCIIWhitespace()
         func duration(_ assign: (inout Configuration, Duration) -> Void) -> String? {
             guard let parsed = DurationText.parse(value) else {
-                return "not a duration (use 500ms, 5s, 1m30s or a number of seconds)"
+                return DurationText.problem(value)
             }
             assign(&configuration, parsed)
             return nil
@@ -83,6 +83,16 @@ public struct ConfigurationParser {
             }
             configuration.stopSignal = signal
             return nil
+        case "VIGIL_SHUTDOWN_SIGNALS":
+            var signals: [Int32] = []
+            for part in value.split(separator: ",", omittingEmptySubsequences: false) {
+                guard let signal = SignalNames.parse(String(part)), signal != 17 else {
+                    return "not a comma-separated list of signals that can be caught, SIGCHLD excepted"
+                }
+                if !signals.contains(signal) { signals.append(signal) }
+            }
+            configuration.shutdownSignals = signals
+            return nil
         case "VIGIL_STOP_TIMEOUT": return duration { $0.stopTimeout = $1 }
         case "VIGIL_LOG_FORMAT": return choice(LogFormat.self) { $0.logFormat = $1 }
         case "VIGIL_LOG_LEVEL":
@@ -110,6 +120,18 @@ public struct ConfigurationParser {
                 return "not a duration of at least 1s"
             }
             configuration.restartBackoffMax = parsed
+            return nil
+        case "VIGIL_RESTART_LIMIT":
+            guard let limit = Int(value), (0...10_000).contains(limit) else {
+                return "not a whole number from 0 (no limit) to 10000"
+            }
+            configuration.restartLimit = limit
+            return nil
+        case "VIGIL_RESTART_WINDOW":
+            guard let parsed = DurationText.parse(value), parsed >= .seconds(1) else {
+                return "not a duration of at least 1s"
+            }
+            configuration.restartWindow = parsed
             return nil
         case "VIGIL_RESTART_UNHEALTHY":
             guard let flag = BooleanText.parse(value) else { return "not true or false" }
@@ -145,6 +167,7 @@ public struct ConfigurationParser {
         case "VIGIL_LISTEN": return c.listen.map { ListenText.format($0) } ?? "off"
         case "VIGIL_SIGNAL_TARGET": return c.signalTarget.rawValue
         case "VIGIL_STOP_SIGNAL": return SignalNames.name(c.stopSignal)
+        case "VIGIL_SHUTDOWN_SIGNALS": return c.shutdownSignals.map(SignalNames.name).joined(separator: ",")
         case "VIGIL_STOP_TIMEOUT": return DurationText.format(c.stopTimeout)
         case "VIGIL_LOG_FORMAT": return c.logFormat.rawValue
         case "VIGIL_LOG_LEVEL": return c.logLevel.rawValue
@@ -154,6 +177,8 @@ public struct ConfigurationParser {
         case "VIGIL_DRAIN_TIMEOUT": return DurationText.format(c.drainTimeout)
         case "VIGIL_RESTART": return c.restart.rawValue
         case "VIGIL_RESTART_BACKOFF_MAX": return DurationText.format(c.restartBackoffMax)
+        case "VIGIL_RESTART_LIMIT": return String(c.restartLimit)
+        case "VIGIL_RESTART_WINDOW": return DurationText.format(c.restartWindow)
         case "VIGIL_RESTART_UNHEALTHY": return String(c.restartUnhealthy)
         case "VIGIL_DETAILS": return c.details.rawValue
         case "VIGIL_ADMIN": return c.admin.rawValue
@@ -218,14 +243,8 @@ public struct ConfigurationParser {
                 }
             }
         }
-        for check in configuration.checks where check.timeout > check.interval {
-            let key = Settings.checkPrefix + check.name.uppercased() + "_TIMEOUT"
-            problems.append(
-                ConfigurationProblem(
-                    variable: key, value: DurationText.format(check.timeout),
-                    message: "longer than the check's interval (\(DurationText.format(check.interval)))",
-                    example: "\(key)=\(DurationText.format(check.interval))"))
-        }
+        // An explicit TIMEOUT longer than INTERVAL is fine, as in kubelet, Docker and Consul: runs
+        // never overlap, the next one starts when the previous one ended.
     }
 
     func warnings() -> [String] {

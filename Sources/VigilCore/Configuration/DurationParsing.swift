@@ -1,11 +1,29 @@
 /// Durations as users write them in `VIGIL_*` variables: `500ms`, `5s`, `1m30s`, `1.5s`, `2h`,
 /// or a bare number meaning seconds.
 public enum DurationText {
+    /// The longest duration any setting takes: a year. Bounding every duration keeps the time
+    /// arithmetic inside PID 1 (deadlines in nanoseconds, doubling backoffs) far from overflow.
+    public static let maximum: Duration = .seconds(8760 * 3600)
+
+    /// The duration, or nil when the text is not one or is longer than `maximum`.
     public static func parse(_ text: String) -> Duration? {
+        guard let seconds = seconds(text), seconds <= maximum.secondsValue else { return nil }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    /// Why `parse` refused `text`, for the configuration problem.
+    public static func problem(_ text: String) -> String {
+        seconds(text) == nil
+            ? "not a duration (use 500ms, 5s, 1m30s or a number of seconds)"
+            : "longer than \(format(maximum)), the longest duration vigil takes"
+    }
+
+    /// The number of seconds `text` spells, unbounded; nil when it is not a duration.
+    private static func seconds(_ text: String) -> Double? {
         let text = text.trimmingASCIIWhitespace()
-        guard !text.isEmpty else { return nil }
+        guard !text.isEmpty, text.utf8.count <= 64 else { return nil }
         if let seconds = Double(text), text.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) {
-            return seconds.isFinite ? .milliseconds(Int64((seconds * 1000).rounded())) : nil
+            return seconds.isFinite ? seconds : nil
         }
         var total: Double = 0
         var rest = Substring(text)
@@ -23,8 +41,7 @@ public enum DurationText {
             default: return nil
             }
         }
-        guard total.isFinite, total < 1e9 else { return nil }
-        return .milliseconds(Int64((total * 1000).rounded()))
+        return total.isFinite ? total : nil
     }
 
     /// The shortest text that parses back to the same duration: `500ms`, `5s`, `1m30s`, `1.5s`.

@@ -31,6 +31,9 @@ public enum Settings {
             "VIGIL_STOP_SIGNAL", default: "SIGTERM", example: "SIGQUIT",
             "Signal that asks the app to stop (name or number)."),
         Setting(
+            "VIGIL_SHUTDOWN_SIGNALS", default: "SIGTERM", example: "SIGTERM,SIGQUIT",
+            "Signals that start the stop sequence (drain, stop signal, kill); any other is forwarded."),
+        Setting(
             "VIGIL_STOP_TIMEOUT", default: "20s", example: "20s",
             "How long the app may take to stop before its group is SIGKILLed."),
         Setting(
@@ -53,6 +56,11 @@ public enum Settings {
             "Restart the app in place: `never`, `on-failure` or `always`."),
         Setting(
             "VIGIL_RESTART_BACKOFF_MAX", default: "30s", example: "30s", "Restart backoff doubles from 1s up to this."),
+        Setting(
+            "VIGIL_RESTART_LIMIT", default: "0", example: "5",
+            "At most this many in-place restarts within VIGIL_RESTART_WINDOW, then vigil exits (0: no limit)."),
+        Setting(
+            "VIGIL_RESTART_WINDOW", default: "5m", example: "10m", "The window VIGIL_RESTART_LIMIT counts in."),
         Setting(
             "VIGIL_RESTART_UNHEALTHY", default: "false", example: "true",
             "Restart the app in place when liveness fails."),

@@ -43,15 +43,17 @@ public enum ProcNetTCP {
         return count
     }
 
+    /// The hex number in `bytes[start..<end]`, or -1 when it is not one. The fields read (a port,
+    /// a state) are at most 4 digits: a longer one is malformed, and never overflows.
     private static func hexValue(_ bytes: [UInt8], from start: Int, to end: Int) -> Int {
-        guard start < end else { return -1 }
+        guard start < end, end - start <= 8 else { return -1 }
         var value = 0
         for i in start..<end {
             let b = bytes[i]
             switch b {
-            case 48...57: value = value * 16 + Int(b - 48)
-            case 65...70: value = value * 16 + Int(b - 55)
-            case 97...102: value = value * 16 + Int(b - 87)
+            case 48...57: value = value << 4 | Int(b - 48)
+            case 65...70: value = value << 4 | Int(b - 55)
+            case 97...102: value = value << 4 | Int(b - 87)
             default: return -1
             }
         }

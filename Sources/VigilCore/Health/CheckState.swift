@@ -50,6 +50,14 @@ public struct CheckState: Sendable {
         self.lastTransition = moment
     }
 
+    /// The state for a new run of the app: pending again, with the counters kept.
+    func restarted(at moment: Moment) -> CheckState {
+        var fresh = CheckState(spec: spec, at: moment)
+        fresh.runs = runs
+        fresh.failedRuns = failedRuns
+        return fresh
+    }
+
     /// Applies one result; returns the previous status when the status changed.
     mutating func record(_ result: CheckResult, at moment: Moment) -> CheckStatus? {
         runs += 1

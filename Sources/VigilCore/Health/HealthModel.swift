@@ -67,9 +67,10 @@ public struct HealthModel: Sendable {
         return settle(at: moment)
     }
 
-    /// The app was restarted in place: every check must prove itself again.
+    /// The app was restarted in place: every check must prove itself again. The run and failure
+    /// counts go on (Prometheus counters never go backwards while vigil lives).
     public mutating func resetForRestart(at moment: Moment) -> [HealthEvent] {
-        checks = checks.map { CheckState(spec: $0.spec, at: moment) }
+        checks = checks.map { $0.restarted(at: moment) }
         startupComplete = false
         return settle(at: moment)
     }

@@ -8,10 +8,11 @@ public struct SupervisorStateMachine: Sendable {
 
     public enum Event: Sendable, Equatable {
         case started(pid: Int32)
-        case childExited(Termination, readyFor: Duration)
-        /// SIGTERM (or a stop asked for by the orchestrator). `instanceReady`: whether load
-        /// balancers may still be sending traffic, so draining is worth its delay.
-        case stopRequested(instanceReady: Bool)
+        /// `at`: the monotonic time in milliseconds, for the restart budget.
+        case childExited(Termination, readyFor: Duration, at: Int64)
+        /// A shutdown signal (`VIGIL_SHUTDOWN_SIGNALS`). `instanceReady`: whether load balancers
+        /// may still be sending traffic, so draining is worth its delay.
+        case stopRequested(by: Int32, instanceReady: Bool)
         /// Any other signal vigil received.
         case signal(Int32)
         case timerFired(Timer)
@@ -19,7 +20,7 @@ public struct SupervisorStateMachine: Sendable {
         case connectionsClosed
         /// Nothing is left in the app's process group.
         case groupEmpty
-        case livenessFailed
+        case livenessFailed(at: Int64)
     }
 
     /// Who a signal goes to.
@@ -48,6 +49,7 @@ public struct SupervisorStateMachine: Sendable {
     }
 
     public struct Settings: Sendable {
+        public var shutdownSignals: [Int32]
         public var stopSignal: Int32
         public var signalTarget: SignalTarget
         public var stopTimeout: Duration
@@ -57,10 +59,13 @@ public struct SupervisorStateMachine: Sendable {
         public var restart: RestartPolicy
         public var restartUnhealthy: Bool
         public var restartBackoffMax: Duration
+        public var restartLimit: Int
+        public var restartWindow: Duration
         /// How long leftovers in the group get after SIGTERM before SIGKILL, once the app exited.
         public var leftoverGrace: Duration
 
         public init(_ configuration: Configuration) {
+            shutdownSignals = configuration.shutdownSignals
             stopSignal = configuration.stopSignal
             signalTarget = configuration.signalTarget
             stopTimeout = configuration.stopTimeout
@@ -70,6 +75,8 @@ public struct SupervisorStateMachine: Sendable {
             restart = configuration.restart
             restartUnhealthy = configuration.restartUnhealthy
             restartBackoffMax = configuration.restartBackoffMax
+            restartLimit = configuration.restartLimit
+            restartWindow = configuration.restartWindow
             leftoverGrace = SupervisorStateMachine.leftoverGrace
         }
     }
@@ -92,12 +99,17 @@ public struct SupervisorStateMachine: Sendable {
     let settings: Settings
     var state: State = .idle
     public private(set) var backoff: RestartBackoff
+    public private(set) var budget: RestartBudget
     public private(set) var restarts = 0
 
     public init(settings: Settings) {
         self.settings = settings
         self.backoff = RestartBackoff(maximum: settings.restartBackoffMax)
+        self.budget = RestartBudget(limit: settings.restartLimit, window: settings.restartWindow)
     }
+
+    /// Whether `signal` starts the stop sequence rather than being forwarded.
+    public func isShutdownSignal(_ signal: Int32) -> Bool { settings.shutdownSignals.contains(signal) }
 
     public var appPid: Int32? {
         switch state {
@@ -132,4 +144,11 @@ public struct SupervisorStateMachine: Sendable {
     }
 
     mutating func takeBackoff() -> Duration { backoff.take() }
+
+    /// Whether the budget grants a restart at `now`; logs why not when it does not.
+    mutating func grantRestart(at now: Int64, _ actions: inout [Action]) -> Bool {
+        if budget.grant(at: now) { return true }
+        actions.append(.log("the app was restarted \(budget.summary) (VIGIL_RESTART_LIMIT): not restarting it again"))
+        return false
+    }
 }

@@ -19,7 +19,7 @@ extension SupervisorStateMachine {
         case .started(let pid):
             state = .running(pid: pid)
             return []
-        case .childExited(let termination, _):
+        case .childExited(let termination, _, _):
             // The very first spawn failed: nothing to clean up, nothing to restart into a loop.
             state = .exited(code: termination.exitCode)
             return [.exit(code: termination.exitCode)]
@@ -30,16 +30,17 @@ extension SupervisorStateMachine {
 
     private mutating func whenRunning(_ pid: Int32, _ event: Event) -> [Action] {
         switch event {
-        case .stopRequested(let ready):
+        case .stopRequested(let signal, let ready):
+            let name = SignalNames.name(signal)
             if !ready || (settings.drainDelay == .zero && !settings.drainWatchesConnections) {
                 let why = ready ? "no drain configured" : "not ready, so no traffic to drain"
-                return [.setDraining, .log("SIGTERM: \(why): stopping the app")]
+                return [.setDraining, .log("\(name): \(why): stopping the app")]
                     + beginStop(pid, thenRestart: false)
             }
             state = .draining(pid: pid, watching: false)
             var actions: [Action] = []
             var message =
-                "SIGTERM: draining: readiness fails, the app keeps serving for "
+                "\(name): draining: readiness fails, the app keeps serving for "
                 + DurationText.format(settings.drainDelay)
             if settings.drainWatchesConnections {
                 message +=
@@ -50,11 +51,15 @@ extension SupervisorStateMachine {
             return actions + [.log(message), .setDraining, .schedule(.drainDelay, after: settings.drainDelay)]
         case .signal(let signal):
             return [.forward(signal: signal, to: recipient(pid))]
-        case .childExited(let termination, let readyFor):
+        case .childExited(let termination, let readyFor, let now):
             return [.log("app \(termination)")]
-                + afterExit(termination, group: pid, readyFor: readyFor, stopping: false)
-        case .livenessFailed:
+                + afterExit(termination, group: pid, readyFor: readyFor, stopping: false, at: now)
+        case .livenessFailed(let now):
             guard settings.restartUnhealthy else { return [] }
+            var actions: [Action] = []
+            guard grantRestart(at: now, &actions) else {
+                return actions + [.log("liveness failed: stopping the app")] + beginStop(pid, thenRestart: false)
+            }
             return [.log("liveness failed: restarting the app")] + beginStop(pid, thenRestart: true)
         case .started, .timerFired, .connectionsClosed, .groupEmpty:
             return []
@@ -63,11 +68,9 @@ extension SupervisorStateMachine {
 
     private mutating func whenDraining(_ pid: Int32, watching: Bool, _ event: Event) -> [Action] {
         switch event {
-        case .stopRequested:
-            return [
-                .cancel(.drainDelay), .cancel(.drainTimeout), .log("second SIGTERM: skipping the rest of the drain"),
-            ]
-                + beginStop(pid, thenRestart: false)
+        case .stopRequested(let signal, _):
+            let skip = "second \(SignalNames.name(signal)): skipping the rest of the drain"
+            return [.cancel(.drainDelay), .cancel(.drainTimeout), .log(skip)] + beginStop(pid, thenRestart: false)
         case .timerFired(.drainDelay) where !watching:
             guard settings.drainWatchesConnections else {
                 return [.log("drain delay over: stopping the app")] + beginStop(pid, thenRestart: false)
@@ -83,9 +86,9 @@ extension SupervisorStateMachine {
                 + beginStop(pid, thenRestart: false)
         case .signal(let signal):
             return [.forward(signal: signal, to: recipient(pid))]
-        case .childExited(let termination, let readyFor):
+        case .childExited(let termination, let readyFor, let now):
             return [.cancel(.drainDelay), .cancel(.drainTimeout), .log("app \(termination) while draining")]
-                + afterExit(termination, group: pid, readyFor: readyFor, stopping: true)
+                + afterExit(termination, group: pid, readyFor: readyFor, stopping: true, at: now)
         case .timerFired(.drainDelay), .connectionsClosed:
             return []  // already watching, or not yet
         case .timerFired(.stopTimeout), .timerFired(.cleanupBound), .timerFired(.restartBackoff):
@@ -97,18 +100,19 @@ extension SupervisorStateMachine {
 
     private mutating func whenStopping(_ pid: Int32, thenRestart: Bool, _ event: Event) -> [Action] {
         switch event {
-        case .stopRequested:
+        case .stopRequested(let signal, _):
+            let name = SignalNames.name(signal)
             if thenRestart {
                 state = .stopping(pid: pid, thenRestart: false)
-                return [.setDraining, .log("SIGTERM during a restart: the app will not be started again")]
+                return [.setDraining, .log("\(name) during a restart: the app will not be started again")]
             }
-            return [.cancel(.stopTimeout), .killGroup(pid), .log("second SIGTERM: killing the app's process group")]
+            return [.cancel(.stopTimeout), .killGroup(pid), .log("second \(name): killing the app's process group")]
         case .timerFired(.stopTimeout):
             let timeout = DurationText.format(settings.stopTimeout)
             return [.killGroup(pid), .log("the app did not stop within \(timeout): killing its process group")]
         case .signal(let signal):
             return [.forward(signal: signal, to: recipient(pid))]
-        case .childExited(let termination, let readyFor):
+        case .childExited(let termination, let readyFor, _):
             if thenRestart { countRestart(after: readyFor) }
             state = .cleaningUp(group: pid, after: termination, thenRestart: thenRestart, stopping: !thenRestart)
             return [.cancel(.stopTimeout), .log("app \(termination)")] + cleanUp(pid)
@@ -146,14 +150,14 @@ extension SupervisorStateMachine {
         case .started(let pid):
             state = .running(pid: pid)
             return []
-        case .childExited(let termination, let readyFor):
+        case .childExited(let termination, let readyFor, let now):
             // A restart's spawn failed: same policy as an exit.
-            return afterExit(termination, group: nil, readyFor: readyFor, stopping: false)
-        case .stopRequested:
+            return afterExit(termination, group: nil, readyFor: readyFor, stopping: false, at: now)
+        case .stopRequested(let signal, _):
             state = .exited(code: last.exitCode)
             return [
-                .cancel(.restartBackoff), .setDraining, .log("SIGTERM while waiting to restart: exiting"),
-                .exit(code: last.exitCode),
+                .cancel(.restartBackoff), .setDraining,
+                .log("\(SignalNames.name(signal)) while waiting to restart: exiting"), .exit(code: last.exitCode),
             ]
         case .timerFired(.restartBackoff):
             return [.spawn]
@@ -179,7 +183,7 @@ extension SupervisorStateMachine {
 
     /// The app ended by itself (or never started, `group` nil): restart or exit, per the policy.
     private mutating func afterExit(
-        _ termination: Termination, group: Int32?, readyFor: Duration, stopping: Bool
+        _ termination: Termination, group: Int32?, readyFor: Duration, stopping: Bool, at now: Int64
     ) -> [Action] {
         let restart: Bool
         switch settings.restart {
@@ -187,16 +191,17 @@ extension SupervisorStateMachine {
         case .onFailure: restart = !termination.isSuccess
         case .always: restart = true
         }
-        let thenRestart = restart && !stopping
+        var actions: [Action] = []
+        let thenRestart = restart && !stopping && grantRestart(at: now, &actions)
         if thenRestart { countRestart(after: readyFor) }
         guard let group else {
             // Nothing was started, so there is no group to empty.
-            if thenRestart { return finishCleanup(termination, thenRestart: true) }
+            if thenRestart { return actions + finishCleanup(termination, thenRestart: true) }
             state = .exited(code: termination.exitCode)
-            return [.exit(code: termination.exitCode)]
+            return actions + [.exit(code: termination.exitCode)]
         }
         state = .cleaningUp(group: group, after: termination, thenRestart: thenRestart, stopping: stopping)
-        return cleanUp(group)
+        return actions + cleanUp(group)
     }
 
     private func cleanUp(_ group: Int32) -> [Action] {

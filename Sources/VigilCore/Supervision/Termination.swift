@@ -45,3 +45,32 @@ public struct RestartBackoff: Sendable, Equatable {
 
     public mutating func reset() { next = RestartBackoff.initial }
 }
+
+/// At most `limit` in-place restarts within a sliding `window` (Nomad's attempts/interval,
+/// systemd's StartLimitBurst); a limit of 0 allows any number.
+public struct RestartBudget: Sendable, Equatable {
+    public let limit: Int
+    public let window: Duration
+    /// When the restarts inside the window were granted (monotonic milliseconds).
+    private var granted: [Int64] = []
+
+    public init(limit: Int, window: Duration) {
+        self.limit = limit
+        self.window = window
+    }
+
+    /// Grants one restart at `now`, or refuses it when the window is full.
+    public mutating func grant(at now: Int64) -> Bool {
+        guard limit > 0 else { return true }
+        let windowStart = now &- window.milliseconds
+        granted.removeAll { $0 <= windowStart }
+        guard granted.count < limit else { return false }
+        granted.append(now)
+        return true
+    }
+
+    /// `5 restarts within 5m`, for the log.
+    public var summary: String {
+        "\(limit) restart\(limit == 1 ? "" : "s") within \(DurationText.format(window))"
+    }
+}

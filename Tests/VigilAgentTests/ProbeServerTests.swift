@@ -151,21 +151,38 @@ import Testing
         #expect(!refused.isActive)
     }
 
-    @Test func adminDrainFromLoopbackDrainsAndIsLogged() throws {
+    @Test func adminDrainFromLoopbackWithTheHeaderDrainsAndIsLogged() throws {
+        let harness = ProbeServerHarness()
+        let channel = try harness.connect()
+        let request = "POST /drain HTTP/1.1\r\nX-Vigil-Admin: vigil-cli\r\nUser-Agent: vigil-cli\r\n\r\n"
+        let answer = try #require(Answer.parse(try harness.exchange(request, on: channel)).first)
+        #expect(answer.statusLine == "HTTP/1.1 200 OK")
+        #expect(harness.health.model.draining == .manual)
+        let entry = try #require(harness.log.handler.entries.last)
+        #expect("\(entry.message)" == "manual drain started (POST /drain)")
+        #expect(entry.metadata == ["client": "127.0.0.1", "user_agent": "vigil-cli"])
+        let ready = try #require(Answer.parse(try harness.exchange("GET /readyz HTTP/1.1\r\n\r\n", on: channel)).first)
+        #expect(ready.statusLine == "HTTP/1.1 503 Service Unavailable")
+    }
+
+    @Test func aLoopbackCallWithoutTheHeaderIsRefused() throws {
+        // What an app tricked into fetching http://127.0.0.1:7979/drain for a user would send.
         let harness = ProbeServerHarness()
         let channel = try harness.connect()
         let answer = try #require(Answer.parse(try harness.exchange("POST /drain HTTP/1.1\r\n\r\n", on: channel)).first)
-        #expect(answer.statusLine == "HTTP/1.1 200 OK")
-        #expect(harness.health.model.draining == .manual)
-        #expect(harness.log.messages.contains("manual drain started (POST /drain)"))
-        let ready = try #require(Answer.parse(try harness.exchange("GET /readyz HTTP/1.1\r\n\r\n", on: channel)).first)
-        #expect(ready.statusLine == "HTTP/1.1 503 Service Unavailable")
+        #expect(answer.statusLine == "HTTP/1.1 403 Forbidden")
+        #expect(
+            answer.body
+                == "forbidden: admin calls need the X-Vigil-Admin header, which `vigil drain` sends (VIGIL_ADMIN=local)\n")
+        #expect(harness.health.model.draining == nil)
+        #expect(harness.log.handler.entries.last?.level == .warning)
     }
 
     @Test func adminDrainFromAnotherHostIsRefusedAndLogged() throws {
         let harness = ProbeServerHarness()
         let channel = try harness.connect(from: "10.1.2.3")
-        let answer = try #require(Answer.parse(try harness.exchange("POST /drain HTTP/1.1\r\n\r\n", on: channel)).first)
+        let request = "POST /drain HTTP/1.1\r\nX-Vigil-Admin: 1\r\n\r\n"
+        let answer = try #require(Answer.parse(try harness.exchange(request, on: channel)).first)
         #expect(answer.statusLine == "HTTP/1.1 403 Forbidden")
         #expect(harness.health.model.draining == nil)
         let entry = try #require(harness.log.handler.entries.last)

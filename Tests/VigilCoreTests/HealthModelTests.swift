@@ -180,6 +180,11 @@ func spec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 3, succ
         #expect(
             EndpointRouter.reply(
                 to: EndpointRequest(method: "POST", uri: "/drain", isLoopback: true), snapshot: snapshot
+            ).command == nil, "loopback without the admin header: a forged request")
+        #expect(
+            EndpointRouter.reply(
+                to: EndpointRequest(method: "POST", uri: "/drain", isLoopback: true, adminHeader: "1"),
+                snapshot: snapshot
             ).command == .startDrain)
         var tokenSnapshot = snapshot
         tokenSnapshot.admin = .token

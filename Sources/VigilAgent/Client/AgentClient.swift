@@ -47,6 +47,7 @@ public enum AgentClient {
         let loop = group.next()
         var headers: [(String, String)] = []
         if let token = configuration.adminToken { headers.append(("Authorization", "Bearer \(token)")) }
+        if method != .get { headers.append((EndpointRequest.adminHeaderName, "vigil-cli")) }
         let headerList = headers
         let response = loop.flatSubmit {
             let resolver = AddressResolver(threadPool: { NIOThreadPool.singleton })

@@ -90,10 +90,13 @@ final class ProbeHandler: ChannelInboundHandler {
         }
         let request = EndpointRequest(
             method: head.method == .GET ? "GET" : head.method.rawValue, uri: head.uri, isLoopback: isLoopback,
-            accept: head.headers.first(name: "Accept"), authorization: head.headers.first(name: "Authorization"))
+            accept: head.headers.first(name: "Accept"), authorization: head.headers.first(name: "Authorization"),
+            adminHeader: head.headers.first(name: EndpointRequest.adminHeaderName))
         let reply = EndpointRouter.reply(to: request, snapshot: host.snapshot())
         if let command = reply.command { host.perform(command) }
-        if let line = reply.logLine { log(line, status: reply.status, channel: context.channel) }
+        if let line = reply.logLine {
+            log(line, status: reply.status, channel: context.channel, userAgent: head.headers.first(name: "User-Agent"))
+        }
         var buffer = context.channel.allocator.buffer(capacity: reply.body.utf8.count)
         buffer.writeString(reply.body)
         var headers = HTTPHeaders([
@@ -125,11 +128,14 @@ final class ProbeHandler: ChannelInboundHandler {
         state.lastActivity = state.channel.eventLoop.now
     }
 
-    private func log(_ line: String, status: Int, channel: Channel) {
+    /// Every admin call is logged with its caller: address, and user agent when it sent one.
+    private func log(_ line: String, status: Int, channel: Channel, userAgent: String?) {
         var address = channel.remoteAddress?.ipAddress ?? "?"
         if address.hasPrefix("::ffff:") { address.removeFirst("::ffff:".count) }
         let level: Logger.Level = status == 403 ? .warning : .info
-        server.logger.log(level: level, "\(line)", metadata: ["client": "\(address)"])
+        var metadata: Logger.Metadata = ["client": "\(address)"]
+        if let userAgent { metadata["user_agent"] = "\(userAgent.prefix(100))" }
+        server.logger.log(level: level, "\(line)", metadata: metadata)
     }
 }
 

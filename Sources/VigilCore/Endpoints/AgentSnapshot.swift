@@ -29,13 +29,22 @@ public struct EndpointRequest: Sendable {
     public var isLoopback: Bool
     public var accept: String?
     public var authorization: String?
+    /// The `X-Vigil-Admin` header, which `vigil drain` sends and a forged request cannot.
+    public var adminHeader: String?
 
-    public init(method: String, uri: String, isLoopback: Bool, accept: String? = nil, authorization: String? = nil) {
+    /// The header a local admin call must carry (`VIGIL_ADMIN=local`).
+    public static let adminHeaderName = "X-Vigil-Admin"
+
+    public init(
+        method: String, uri: String, isLoopback: Bool, accept: String? = nil, authorization: String? = nil,
+        adminHeader: String? = nil
+    ) {
         self.method = method
         self.uri = uri
         self.isLoopback = isLoopback
         self.accept = accept
         self.authorization = authorization
+        self.adminHeader = adminHeader
     }
 }
 

@@ -114,7 +114,17 @@ public enum EndpointRouter {
         case .off:
             refusal = "admin endpoints are off (VIGIL_ADMIN=off)"
         case .local:
-            refusal = request.isLoopback ? nil : "admin endpoints answer loopback callers only (VIGIL_ADMIN=local)"
+            // Loopback alone is not enough: an app tricked into fetching a URL for a user (SSRF) is
+            // a loopback caller too, but it cannot add a header of vigil's own.
+            if !request.isLoopback {
+                refusal = "admin endpoints answer loopback callers only (VIGIL_ADMIN=local)"
+            } else if (request.adminHeader ?? "").isEmpty {
+                refusal =
+                    "admin calls need the \(EndpointRequest.adminHeaderName) header, which `vigil drain` sends "
+                    + "(VIGIL_ADMIN=local)"
+            } else {
+                refusal = nil
+            }
         case .token:
             let expected = "Bearer " + (snapshot.adminToken ?? "")
             refusal =

@@ -1,6 +1,6 @@
-enum EditDistance {
+public enum EditDistance {
     /// Levenshtein distance, for suggesting the intended name of a mistyped variable.
-    static func between(_ a: String, _ b: String) -> Int {
+    public static func between(_ a: String, _ b: String) -> Int {
         let a = Array(a.utf8)
         let b = Array(b.utf8)
         if a.isEmpty { return b.count }
@@ -19,7 +19,7 @@ enum EditDistance {
     }
 
     /// The candidate closest to `name`, if it is close enough to be a plausible typo.
-    static func closest(to name: String, among candidates: [String]) -> String? {
+    public static func closest(to name: String, among candidates: [String]) -> String? {
         let scored = candidates.map { (candidate: $0, distance: between(name, $0)) }
         guard let best = scored.min(by: { $0.distance < $1.distance }) else { return nil }
         let allowed = max(2, name.count / 4)

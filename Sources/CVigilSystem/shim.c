@@ -7,7 +7,10 @@
 #include <fcntl.h>
 #include <spawn.h>
 #include <string.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -120,3 +123,43 @@ int cvigil_wtermsig(int status) { return WTERMSIG(status); }
 
 int cvigil_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
+
+int cvigil_set_parent_death_signal(int signo) { return prctl(PR_SET_PDEATHSIG, signo, 0, 0, 0); }
+
+int cvigil_children(pid_t parent, pid_t *out, int max) {
+    DIR *proc = opendir("/proc");
+    if (proc == NULL) return -1;
+    int count = 0;
+    struct dirent *entry;
+    char path[64];
+    char buffer[512];
+    while ((entry = readdir(proc)) != NULL && count < max) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        ssize_t length = read(fd, buffer, sizeof buffer - 1);
+        close(fd);
+        if (length <= 0) continue;
+        buffer[length] = '\0';
+        // "pid (comm) S ppid …": comm may hold spaces and parentheses, so parse after the last ')'.
+        char *end = strrchr(buffer, ')');
+        if (end == NULL || end[1] != ' ' || end[2] == '\0' || end[3] != ' ') continue;
+        long ppid = strtol(end + 4, NULL, 10);
+        if (ppid == parent) out[count++] = (pid_t)strtol(entry->d_name, NULL, 10);
+    }
+    closedir(proc);
+    return count;
+}
+
+void cvigil_die_like(int signo) {
+    struct rlimit none = {0, 0};
+    setrlimit(RLIMIT_CORE, &none);
+    signal(signo, SIG_DFL);
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, signo);
+    pthread_sigmask(SIG_UNBLOCK, &only, NULL);
+    raise(signo);
+    _exit(128 + signo);
+}

@@ -88,6 +88,10 @@ final class AgentParts {
         server = configuration.listen.map { _ in ProbeServer(loop: loop, limits: .init(), logger: logger) }
         health.onLivenessFailed = { [unowned supervisor] in supervisor.livenessFailed() }
         supervisor.onExit = { [unowned self] code in self.exit(code) }
+        supervisor.onFinalCleanup = { [unowned self] in
+            self.checks.stop()
+            self.execProcesses.stopAll()
+        }
         server?.host = self
     }
 
@@ -105,7 +109,7 @@ final class AgentParts {
     }
 
     private func exit(_ code: Int32) -> Never {
-        execProcesses.killAll()
+        execProcesses.stopAll()
         server?.close()
         Glibc.exit(code)
     }

@@ -37,6 +37,8 @@ public final class ChildRegistry: Sendable {
 
 public struct SpawnRequest: Sendable {
     public var arguments: [String]
+    /// The file to run when it is not `arguments[0]` looked up in PATH (vigil re-executing itself).
+    public var executable: String? = nil
     /// Descriptors for the child's stdout and stderr; nil inherits vigil's own.
     public var stdout: Int32? = nil
     public var stderr: Int32? = nil
@@ -62,7 +64,8 @@ enum Spawner {
             cvigil_cloexec_all_except(keep.baseAddress, Int32(keep.count))
         }
         let rc = cvigil_spawn(
-            cArguments[0], &cArguments, environ, &mask, &defaults, stdio, request.takeTerminal ? 1 : 0, &pid)
+            request.executable ?? request.arguments[0], &cArguments, environ, &mask, &defaults, stdio,
+            request.takeTerminal ? 1 : 0, &pid)
         return rc == 0 ? .success(pid) : .failure(SystemError("posix_spawnp", errno: rc))
     }
 }

@@ -11,6 +11,11 @@ import Glibc
 // and remember the mask and ignored signals vigil was given, to hand them to the app unchanged.
 let inherited = InheritedSignalState.captureAndBlockAll()
 
+// An exec check's runner: vigil re-executed by itself, before anything else is set up.
+if CommandLine.arguments.count > 2 && CommandLine.arguments[1] == ExecCheckRunner.argument {
+    ExecCheckRunner.run(Array(CommandLine.arguments.dropFirst(3)), inherited: inherited)
+}
+
 let version = "0.1.0"
 
 func fail(_ message: String, code: Int32) -> Never {

@@ -173,7 +173,8 @@ import Testing
         #expect(answer.statusLine == "HTTP/1.1 403 Forbidden")
         #expect(
             answer.body
-                == "forbidden: admin calls need the X-Vigil-Admin header, which `vigil drain` sends (VIGIL_ADMIN=local)\n")
+                == "forbidden: admin calls need the X-Vigil-Admin header, which `vigil drain` sends (VIGIL_ADMIN=local)\n"
+        )
         #expect(harness.health.model.draining == nil)
         #expect(harness.log.handler.entries.last?.level == .warning)
     }

@@ -106,14 +106,14 @@ import Testing
         _ = machine.start()
         _ = machine.handle(.started(pid: 7))
         _ = machine.handle(.childExited(.exited(code: 3), readyFor: .zero, at: 1_000))
-        #expect(machine.handle(.groupEmpty).contains(.schedule(.restartBackoff, after: .seconds(1))))
+        #expect(machine.handle(.leftoversGone).contains(.schedule(.restartBackoff, after: .seconds(1))))
         _ = machine.handle(.timerFired(.restartBackoff))
         _ = machine.handle(.started(pid: 8))
         let second = machine.handle(.childExited(.exited(code: 4), readyFor: .zero, at: 5_000))
         #expect(
             second.contains(
                 .log("the app was restarted 1 restart within 1m (VIGIL_RESTART_LIMIT): not restarting it again")))
-        #expect(machine.handle(.groupEmpty) == [.cancel(.cleanupBound), .exit(code: 4)])
+        #expect(machine.handle(.leftoversGone) == [.cancel(.cleanupBound), .exit(code: 4)])
         #expect(machine.restarts == 1)
     }
 
@@ -126,13 +126,13 @@ import Testing
         _ = machine.handle(.started(pid: 7))
         #expect(machine.handle(.livenessFailed(at: 0)).contains(.log("liveness failed: restarting the app")))
         _ = machine.handle(.childExited(.signaled(signal: 15), readyFor: .zero, at: 10))
-        _ = machine.handle(.groupEmpty)
+        _ = machine.handle(.leftoversGone)
         _ = machine.handle(.timerFired(.restartBackoff))
         _ = machine.handle(.started(pid: 8))
         let actions = machine.handle(.livenessFailed(at: 20))
         #expect(actions.contains(.log("liveness failed: stopping the app")))
         _ = machine.handle(.childExited(.signaled(signal: 15), readyFor: .zero, at: 30))
-        #expect(machine.handle(.groupEmpty).last == .exit(code: 143))
+        #expect(machine.handle(.leftoversGone).last == .exit(code: 143))
     }
 }
 

@@ -23,8 +23,8 @@ import Testing
                 && stop.contains(.schedule(.stopTimeout, after: .seconds(20))))
         #expect(m.handle(.timerFired(.stopTimeout)).first == .killGroup(10))
         let exited = m.handle(.childExited(.signaled(signal: 9), readyFor: .zero, at: 0))
-        #expect(exited.contains(.terminateLeftovers(inGroup: 10)))
-        #expect(m.handle(.groupEmpty) == [.cancel(.cleanupBound), .exit(code: 137)])
+        #expect(exited.contains(.terminateLeftovers(.everything(group: 10))))
+        #expect(m.handle(.leftoversGone) == [.cancel(.cleanupBound), .exit(code: 137)])
     }
 
     @Test func notReadyMeansNoDrain() {
@@ -54,7 +54,7 @@ import Testing
         var delays: [Duration] = []
         for pid in Int32(11)...14 {
             _ = m.handle(.childExited(.exited(code: 1), readyFor: .zero, at: 0))
-            for action in m.handle(.groupEmpty) {
+            for action in m.handle(.leftoversGone) {
                 if case .schedule(.restartBackoff, let delay) = action { delays.append(delay) }
             }
             #expect(m.handle(.timerFired(.restartBackoff)) == [.spawn])
@@ -64,18 +64,18 @@ import Testing
         #expect(m.restarts == 4)
         // A healthy run resets the backoff; a clean exit under on-failure ends vigil.
         _ = m.handle(.childExited(.exited(code: 1), readyFor: .seconds(60), at: 0))
-        #expect(m.handle(.groupEmpty).contains(.schedule(.restartBackoff, after: .seconds(1))))
+        #expect(m.handle(.leftoversGone).contains(.schedule(.restartBackoff, after: .seconds(1))))
         _ = m.handle(.timerFired(.restartBackoff))
         _ = m.handle(.started(pid: 20))
         _ = m.handle(.childExited(.exited(code: 0), readyFor: .zero, at: 0))
-        #expect(m.handle(.groupEmpty).last == .exit(code: 0))
+        #expect(m.handle(.leftoversGone).last == .exit(code: 0))
     }
 
     @Test func restartOnFailedLiveness() {
         var m = machine(["VIGIL_RESTART_UNHEALTHY": "true"])
         #expect(m.handle(.livenessFailed(at: 0)).contains(.sendStopSignal(15, to: .group(10))))
         _ = m.handle(.childExited(.signaled(signal: 15), readyFor: .zero, at: 0))
-        #expect(m.handle(.groupEmpty).contains(.schedule(.restartBackoff, after: .seconds(1))))
+        #expect(m.handle(.leftoversGone).contains(.schedule(.restartBackoff, after: .seconds(1))))
         #expect(m.restarts == 1)
         var plain = machine()
         #expect(plain.handle(.livenessFailed(at: 0)) == [])
@@ -89,7 +89,7 @@ import Testing
     @Test func aRestartWhoseSpawnFailsBacksOffWithoutCleanup() {
         var m = machine(["VIGIL_RESTART": "always"])
         _ = m.handle(.childExited(.exited(code: 0), readyFor: .zero, at: 0))
-        _ = m.handle(.groupEmpty)
+        _ = m.handle(.leftoversGone)
         #expect(m.handle(.timerFired(.restartBackoff)) == [.spawn])
         let failed = m.handle(.childExited(.spawnFailed(errno: 2), readyFor: .zero, at: 0))
         #expect(

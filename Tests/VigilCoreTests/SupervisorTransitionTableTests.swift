@@ -36,12 +36,16 @@ import Testing
         [
             .started(pid: 11), .childExited(exit1, readyFor: .zero, at: 0), .stopRequested(by: 15, instanceReady: true),
             .stopRequested(by: 15, instanceReady: false), .signal(1),
-        ] + Machine.Timer.allCases.map { .timerFired($0) } + [.connectionsClosed, .groupEmpty, .livenessFailed(at: 0)]
+        ] + Machine.Timer.allCases.map { .timerFired($0) } + [
+            .connectionsClosed, .leftoversGone, .livenessFailed(at: 0),
+        ]
 
     static let stop: [Action] = [.sendStopSignal(15, to: .group(10)), .schedule(.stopTimeout, after: .seconds(20))]
-    static let cleanUp: [Action] = [
-        .terminateLeftovers(inGroup: 10), .schedule(.cleanupBound, after: .seconds(2)), .watchGroupUntilEmpty(10),
-    ]
+    static func cleanUp(_ leftovers: Machine.Leftovers) -> [Action] {
+        [.terminateLeftovers(leftovers), .schedule(.cleanupBound, after: .seconds(2)), .watchUntilGone(leftovers)]
+    }
+    static let beforeRestart = cleanUp(.group(10))
+    static let beforeExit = cleanUp(.everything(group: 10))
     static let drainMessage =
         "SIGTERM: draining: readiness fails, the app keeps serving for 5s, then while it has connections on the "
         + "drain ports (at most 30s in all)"
@@ -66,7 +70,7 @@ import Testing
             Row(
                 state: .running(pid: 10), event: .childExited(exit1, readyFor: .zero, at: 0),
                 next: .cleaningUp(group: 10, after: exit1, thenRestart: true, stopping: false),
-                actions: [.log("app exited with code 1")] + cleanUp),
+                actions: [.log("app exited with code 1")] + beforeRestart),
             Row(
                 state: .running(pid: 10), event: .livenessFailed(at: 0), next: .stopping(pid: 10, thenRestart: true),
                 actions: [.log("liveness failed: restarting the app")] + stop),
@@ -79,20 +83,21 @@ import Testing
                 actions: [.cancel(.drainTimeout), .log("drain: no connections left: stopping the app")] + stop),
             Row(
                 state: .cleaningUp(group: 10, after: exit1, thenRestart: false, stopping: true),
-                event: .timerFired(.cleanupBound), next: .exited(code: 1), actions: [.killGroup(10), .exit(code: 1)]),
+                event: .timerFired(.cleanupBound), next: .exited(code: 1),
+                actions: [.killLeftovers(.everything(group: 10)), .exit(code: 1)]),
             Row(
                 state: .cleaningUp(group: 10, after: exit1, thenRestart: false, stopping: true),
-                event: .groupEmpty, next: .exited(code: 1), actions: [.cancel(.cleanupBound), .exit(code: 1)]),
+                event: .leftoversGone, next: .exited(code: 1), actions: [.cancel(.cleanupBound), .exit(code: 1)]),
             Row(
                 state: .cleaningUp(group: 10, after: exit1, thenRestart: true, stopping: false),
                 event: .timerFired(.cleanupBound), next: .waitingToRestart(last: exit1),
                 actions: [
-                    .killGroup(10), .log("restarting the app in 1s (restart 0)"),
+                    .killLeftovers(.group(10)), .log("restarting the app in 1s (restart 0)"),
                     .schedule(.restartBackoff, after: .seconds(1)),
                 ]),
             Row(
                 state: .cleaningUp(group: 10, after: exit1, thenRestart: true, stopping: false),
-                event: .groupEmpty, next: .waitingToRestart(last: exit1),
+                event: .leftoversGone, next: .waitingToRestart(last: exit1),
                 actions: [
                     .cancel(.cleanupBound), .log("restarting the app in 1s (restart 0)"),
                     .schedule(.restartBackoff, after: .seconds(1)),
@@ -129,7 +134,7 @@ import Testing
                     actions: [
                         .cancel(.drainDelay), .cancel(.drainTimeout), .log("app exited with code 1 while draining"),
                     ]
-                        + cleanUp))
+                        + beforeExit))
         }
         for ready in [true, false] {
             let sigterm = Event.stopRequested(by: 15, instanceReady: ready)
@@ -159,7 +164,10 @@ import Testing
                 Row(
                     state: .cleaningUp(group: 10, after: exit1, thenRestart: true, stopping: false), event: sigterm,
                     next: .cleaningUp(group: 10, after: exit1, thenRestart: false, stopping: true),
-                    actions: [.setDraining]))
+                    actions: [
+                        .setDraining, .terminateLeftovers(.everything(group: 10)),
+                        .watchUntilGone(.everything(group: 10)),
+                    ]))
             rows.append(
                 Row(
                     state: .waitingToRestart(last: exit1), event: sigterm, next: .exited(code: 1),
@@ -178,7 +186,8 @@ import Testing
                 Row(
                     state: stopping, event: .childExited(exit1, readyFor: .zero, at: 0),
                     next: .cleaningUp(group: 10, after: exit1, thenRestart: thenRestart, stopping: !thenRestart),
-                    actions: [.cancel(.stopTimeout), .log("app exited with code 1")] + cleanUp))
+                    actions: [.cancel(.stopTimeout), .log("app exited with code 1")]
+                        + (thenRestart ? beforeRestart : beforeExit)))
         }
         return rows
     }

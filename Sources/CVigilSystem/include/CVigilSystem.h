@@ -37,6 +37,16 @@ int cvigil_signal_is_ignored(int signo);
 
 int cvigil_set_child_subreaper(void);
 
+/// PR_SET_PDEATHSIG: `signo` arrives when the parent dies.
+int cvigil_set_parent_death_signal(int signo);
+
+/// The pids whose parent is `parent`, from /proc/*/stat, at most `max`; -1 without /proc.
+int cvigil_children(pid_t parent, pid_t *out, int max);
+
+/// Ends the calling process by `signo` with its default action (no core file), as the child
+/// whose end it reports did.
+__attribute__((noreturn)) void cvigil_die_like(int signo);
+
 /// pipe2(O_CLOEXEC), which Swift cannot see without _GNU_SOURCE.
 int cvigil_pipe_cloexec(int fds[2]);
 

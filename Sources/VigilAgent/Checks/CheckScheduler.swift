@@ -15,6 +15,7 @@ final class CheckScheduler {
     private let runner: Runner
     /// Bumped by `appRestarted`.
     private(set) var generation = 0
+    private var stopped = false
 
     init(loop: EventLoop, health: HealthMonitor, logger: Logger, runner: @escaping Runner) {
         self.loop = loop
@@ -47,7 +48,11 @@ final class CheckScheduler {
     /// The app was started again: results of runs already under way belong to the old one.
     func appRestarted() { generation += 1 }
 
+    /// vigil is leaving: no run starts after this.
+    func stop() { stopped = true }
+
     private func runOnce(_ index: Int, _ spec: CheckSpec) {
+        guard !stopped else { return }
         let started = loop.now
         let generation = self.generation
         runner(spec).assumeIsolated().whenSuccess { result in

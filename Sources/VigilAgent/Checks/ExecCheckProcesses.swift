@@ -3,21 +3,28 @@ import NIOPosix
 import VigilCore
 import VigilSystem
 
-/// Runs `exec:` checks: each in its own process group, stdin from /dev/null, stdout and stderr
-/// into a pipe of which the first 10 KiB are kept as the reason. At exit or timeout the whole
-/// group is SIGKILLed, so nothing it started outlives it; the signal loop reaps everything.
+/// Runs `exec:` checks: stdin from /dev/null, stdout and stderr into a pipe of which the first
+/// 10 KiB are kept as the reason. Each run goes through an `ExecCheckRunner` (vigil re-executed
+/// as a subreaper), so nothing the command starts outlives the run, not even a daemon in a
+/// session of its own; at a timeout the runner is told to stop and clears its descendants.
+/// Without /proc the command runs directly in its own process group, which is SIGKILLed.
 final class ExecCheckProcesses {
     static let outputLimit = 10 * 1024
 
     let registry: ChildRegistry
     let inherited: InheritedSignalState
-    /// Process groups of running exec checks, killed when vigil exits. Event-loop confined.
-    private(set) var liveGroups: Set<Int32> = []
+    /// nil without /proc: then commands run directly.
+    let runner: String?
+    /// Running checks by pid, stopped when vigil exits. Event-loop confined.
+    private var live: [Int32: ExecRun] = [:]
 
-    init(registry: ChildRegistry, inherited: InheritedSignalState) {
+    init(registry: ChildRegistry, inherited: InheritedSignalState, runner: String? = ExecCheckRunner.executable) {
         self.registry = registry
         self.inherited = inherited
+        self.runner = runner
     }
+
+    var running: Int { live.count }
 
     func run(_ arguments: [String], on loop: EventLoop, promise: EventLoopPromise<(Bool, String)>) -> () -> Void {
         let readEnd: Int32
@@ -28,11 +35,14 @@ final class ExecCheckProcesses {
             promise.succeed((false, "\(error)"))
             return {}
         }
-        var request = SpawnRequest(arguments: arguments)
+        var request = SpawnRequest(arguments: runner == nil ? arguments : ExecCheckRunner.arguments(for: arguments))
+        request.executable = runner
         request.stdout = writeEnd
         request.stderr = writeEnd
         request.stdinFromDevNull = true
-        let run = ExecRun(promise: promise, output: OutputCollector(limit: Self.outputLimit))
+        let run = ExecRun(
+            promise: promise, output: OutputCollector(limit: Self.outputLimit), command: arguments[0],
+            viaRunner: runner != nil)
         let bound = NIOLoopBound(run, eventLoop: loop)
         let spawned = registry.spawn(request, inherited: inherited) { termination in
             loop.execute {
@@ -51,11 +61,12 @@ final class ExecCheckProcesses {
             promise.succeed((false, "\(arguments[0]): \(Termination.spawnFailed(errno: error.errno))"))
             return {}
         }
-        liveGroups.insert(pid)
+        run.pid = pid
+        live[pid] = run
         promise.futureResult.assumeIsolated().whenComplete { _ in
-            // Whatever the check left behind in its group goes with it.
-            ProcessControl.send(9, to: -pid)
-            self.liveGroups.remove(pid)
+            // Whatever the check left behind goes with it.
+            run.stop()
+            self.live[pid] = nil
         }
         NIOPipeBootstrap(group: loop)
             .channelInitializer { channel in
@@ -76,14 +87,14 @@ final class ExecCheckProcesses {
                 }
             }
         return {
-            ProcessControl.send(9, to: -pid)
+            run.stop()
             run.pipe?.close(promise: nil)
         }
     }
 
-    /// SIGKILL every running exec check's group (vigil is exiting).
-    func killAll() {
-        for group in liveGroups { ProcessControl.send(9, to: -group) }
+    /// Stops every running check (vigil is exiting); runners clear their descendants themselves.
+    func stopAll() {
+        for run in live.values { run.stop() }
     }
 
     /// One run's progress: it ends when the process has exited and its output is closed (or a
@@ -91,14 +102,30 @@ final class ExecCheckProcesses {
     final class ExecRun {
         let promise: EventLoopPromise<(Bool, String)>
         let output: OutputCollector
+        let command: String
+        let viaRunner: Bool
+        var pid: Int32? = nil
         var pipe: Channel? = nil
         private var exit: Termination? = nil
         private var outputIsClosed = false
         private var finished = false
 
-        init(promise: EventLoopPromise<(Bool, String)>, output: OutputCollector) {
+        init(promise: EventLoopPromise<(Bool, String)>, output: OutputCollector, command: String, viaRunner: Bool) {
             self.promise = promise
             self.output = output
+            self.command = command
+            self.viaRunner = viaRunner
+        }
+
+        /// Ends the run's processes, if they still run: the runner is asked (it clears its
+        /// descendants), a direct command's group is killed. Never signals a reaped pid.
+        func stop() {
+            guard let pid else { return }
+            if !viaRunner {
+                ProcessControl.send(9, to: -pid)  // the group outlives its leader's pid
+            } else if exit == nil {
+                ProcessControl.send(15, to: pid)
+            }
         }
 
         func exited(_ termination: Termination) {
@@ -117,6 +144,9 @@ final class ExecCheckProcesses {
             pipe?.close(promise: nil)
             let text = output.text
             switch exit {
+            case .exited(let code) where viaRunner && (code == 127 || code == 126) && text.isEmpty:
+                // The runner could not start the command: said as a direct spawn would say it.
+                promise.succeed((false, "\(command): \(Termination.spawnFailed(errno: code == 127 ? 2 : 13))"))
             case .exited(0):
                 promise.succeed((true, text.isEmpty ? "exit code 0" : text))
             default:

@@ -22,8 +22,12 @@ final class AppSupervisor {
     private let probesServed: Bool
     private var timers: [Timer: Scheduled<Void>] = [:]
     private var groupWatch: Scheduled<Void>? = nil
+    /// Descendants already sent SIGTERM during the final cleanup.
+    private var terminated: Set<Int32> = []
     /// Set by the composition root: what vigil does on the machine's `exit` action.
     var onExit: (Int32) -> Void = { _ in }
+    /// Set by the composition root: stop the checks before the final cleanup.
+    var onFinalCleanup: () -> Void = {}
 
     init(
         settings: SupervisorStateMachine.Settings, command: [String], probesServed: Bool,
@@ -80,13 +84,16 @@ final class AppSupervisor {
         case .killGroup(let group):
             ProcessControl.send(9, to: -group)
             ProcessControl.send(9, to: group)
-        case .terminateLeftovers(let group):
-            if ProcessControl.groupExists(group) {
-                logger.info("terminating what the app left in its process group")
-                ProcessControl.send(15, to: -group)
+        case .terminateLeftovers(let leftovers):
+            terminate(leftovers)
+        case .watchUntilGone(let leftovers):
+            watchUntilGone(leftovers)
+        case .killLeftovers(let leftovers):
+            ProcessControl.send(9, to: -leftovers.group)
+            ProcessControl.send(9, to: leftovers.group)
+            if case .everything = leftovers {
+                for pid in ProcessTable.children(of: ProcessControl.pid) ?? [] { ProcessControl.send(9, to: pid) }
             }
-        case .watchGroupUntilEmpty(let group):
-            watchUntilEmpty(group)
         case .watchDrainConnections:
             drain.start { [unowned self] in self.perform(self.machine.handle(.connectionsClosed)) }
         case .setDraining:
@@ -118,14 +125,45 @@ final class AppSupervisor {
         }
     }
 
-    private func watchUntilEmpty(_ group: Int32) {
+    private func terminate(_ leftovers: SupervisorStateMachine.Leftovers) {
+        let group = leftovers.group
+        switch leftovers {
+        case .group:
+            if ProcessControl.groupExists(group) {
+                logger.info("terminating what the app left in its process group")
+                ProcessControl.send(15, to: -group)
+            }
+        case .everything:
+            // Nothing new may start now: no more check runs, and the running ones end.
+            onFinalCleanup()
+            if ProcessControl.groupExists(group) { ProcessControl.send(15, to: -group) }
+            let others = ProcessTable.children(of: ProcessControl.pid) ?? []
+            if ProcessControl.groupExists(group) || !others.isEmpty {
+                logger.info("terminating what the app left behind", metadata: ["processes": "\(others.count)"])
+            }
+            terminated = Set(others)
+            for pid in others { ProcessControl.send(15, to: pid) }
+        }
+    }
+
+    /// Polls until the leftovers are gone; descendants that appear meanwhile (orphans of the
+    /// ones just stopped) get their SIGTERM too.
+    private func watchUntilGone(_ leftovers: SupervisorStateMachine.Leftovers) {
         groupWatch?.cancel()
-        guard ProcessControl.groupExists(group) else {
+        var remaining = ProcessControl.groupExists(leftovers.group)
+        if case .everything = leftovers, let children = ProcessTable.children(of: ProcessControl.pid) {
+            for pid in children where !terminated.contains(pid) {
+                terminated.insert(pid)
+                ProcessControl.send(15, to: pid)
+            }
+            remaining = remaining || !children.isEmpty
+        }
+        guard remaining else {
             groupWatch = nil
-            perform(machine.handle(.groupEmpty))
+            perform(machine.handle(.leftoversGone))
             return
         }
-        groupWatch = loop.assumeIsolated().scheduleTask(in: .milliseconds(20)) { self.watchUntilEmpty(group) }
+        groupWatch = loop.assumeIsolated().scheduleTask(in: .milliseconds(20)) { self.watchUntilGone(leftovers) }
     }
 
     // MARK: - The app
@@ -160,6 +198,14 @@ final class AppSupervisor {
         drain.cancel()
         health.setProcessRunning(false)
         perform(actions)
+    }
+}
+
+extension SupervisorStateMachine.Leftovers {
+    var group: Int32 {
+        switch self {
+        case .group(let group), .everything(let group): group
+        }
     }
 }
 

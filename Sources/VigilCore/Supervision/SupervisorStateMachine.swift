@@ -18,8 +18,8 @@ public struct SupervisorStateMachine: Sendable {
         case timerFired(Timer)
         /// The drain's connection watch saw no established connection left on the drain ports.
         case connectionsClosed
-        /// Nothing is left in the app's process group.
-        case groupEmpty
+        /// Nothing of what `watchUntilGone` watches is left.
+        case leftoversGone
         case livenessFailed(at: Int64)
     }
 
@@ -30,16 +30,27 @@ public struct SupervisorStateMachine: Sendable {
         case process(Int32)
     }
 
+    /// What is cleared after the app exited.
+    public enum Leftovers: Sendable, Equatable {
+        /// The app's process group: before a restart (exec checks and the rest keep running).
+        case group(Int32)
+        /// The group and every other descendant of vigil, daemons in sessions of their own
+        /// included: before vigil exits (s6-overlay's stage 3; tini and dumb-init leave them).
+        case everything(group: Int32)
+    }
+
     public enum Action: Sendable, Equatable {
         case spawn
         case forward(signal: Int32, to: Recipient)
         case sendStopSignal(Int32, to: Recipient)
         /// SIGKILL to the process group (and its leader).
         case killGroup(Int32)
-        /// SIGTERM to what is left in the process group after the main child exited.
-        case terminateLeftovers(inGroup: Int32)
-        /// Report `.groupEmpty` once nothing is left in the group.
-        case watchGroupUntilEmpty(Int32)
+        /// SIGTERM to what is left after the main child exited.
+        case terminateLeftovers(Leftovers)
+        /// Report `.leftoversGone` once nothing of them is left (SIGTERMing any that appear).
+        case watchUntilGone(Leftovers)
+        /// SIGKILL to what is left once the grace for leftovers ran out.
+        case killLeftovers(Leftovers)
         case watchDrainConnections
         case setDraining
         case schedule(Timer, after: Duration)

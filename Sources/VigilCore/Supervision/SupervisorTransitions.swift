@@ -23,7 +23,7 @@ extension SupervisorStateMachine {
             // The very first spawn failed: nothing to clean up, nothing to restart into a loop.
             state = .exited(code: termination.exitCode)
             return [.exit(code: termination.exitCode)]
-        case .stopRequested, .signal, .timerFired, .connectionsClosed, .groupEmpty, .livenessFailed:
+        case .stopRequested, .signal, .timerFired, .connectionsClosed, .leftoversGone, .livenessFailed:
             return []
         }
     }
@@ -61,7 +61,7 @@ extension SupervisorStateMachine {
                 return actions + [.log("liveness failed: stopping the app")] + beginStop(pid, thenRestart: false)
             }
             return [.log("liveness failed: restarting the app")] + beginStop(pid, thenRestart: true)
-        case .started, .timerFired, .connectionsClosed, .groupEmpty:
+        case .started, .timerFired, .connectionsClosed, .leftoversGone:
             return []
         }
     }
@@ -93,7 +93,7 @@ extension SupervisorStateMachine {
             return []  // already watching, or not yet
         case .timerFired(.stopTimeout), .timerFired(.cleanupBound), .timerFired(.restartBackoff):
             return []
-        case .started, .groupEmpty, .livenessFailed:
+        case .started, .leftoversGone, .livenessFailed:
             return []  // liveness is not acted on while the instance leaves anyway
         }
     }
@@ -115,11 +115,11 @@ extension SupervisorStateMachine {
         case .childExited(let termination, let readyFor, _):
             if thenRestart { countRestart(after: readyFor) }
             state = .cleaningUp(group: pid, after: termination, thenRestart: thenRestart, stopping: !thenRestart)
-            return [.cancel(.stopTimeout), .log("app \(termination)")] + cleanUp(pid)
+            return [.cancel(.stopTimeout), .log("app \(termination)")] + cleanUp(pid, thenRestart: thenRestart)
         case .timerFired(.drainDelay), .timerFired(.drainTimeout), .timerFired(.cleanupBound),
             .timerFired(.restartBackoff):
             return []
-        case .started, .connectionsClosed, .groupEmpty, .livenessFailed:
+        case .started, .connectionsClosed, .leftoversGone, .livenessFailed:
             return []
         }
     }
@@ -130,10 +130,13 @@ extension SupervisorStateMachine {
         switch event {
         case .stopRequested:
             state = .cleaningUp(group: group, after: after, thenRestart: false, stopping: true)
-            return thenRestart ? [.setDraining] : []
+            // No restart now: what was a restart's cleanup widens to everything.
+            let everything = Leftovers.everything(group: group)
+            return thenRestart ? [.setDraining, .terminateLeftovers(everything), .watchUntilGone(everything)] : []
         case .timerFired(.cleanupBound):
-            return [.killGroup(group)] + finishCleanup(after, thenRestart: thenRestart)
-        case .groupEmpty:
+            return [.killLeftovers(leftovers(group, thenRestart: thenRestart))]
+                + finishCleanup(after, thenRestart: thenRestart)
+        case .leftoversGone:
             return [.cancel(.cleanupBound)] + finishCleanup(after, thenRestart: thenRestart)
         case .signal:
             return []  // the app is gone; what is left of its group is being stopped
@@ -166,7 +169,7 @@ extension SupervisorStateMachine {
         case .timerFired(.drainDelay), .timerFired(.drainTimeout), .timerFired(.stopTimeout),
             .timerFired(.cleanupBound):
             return []
-        case .connectionsClosed, .groupEmpty, .livenessFailed:
+        case .connectionsClosed, .leftoversGone, .livenessFailed:
             return []
         }
     }
@@ -201,13 +204,18 @@ extension SupervisorStateMachine {
             return actions + [.exit(code: termination.exitCode)]
         }
         state = .cleaningUp(group: group, after: termination, thenRestart: thenRestart, stopping: stopping)
-        return actions + cleanUp(group)
+        return actions + cleanUp(group, thenRestart: thenRestart)
     }
 
-    private func cleanUp(_ group: Int32) -> [Action] {
-        [
-            .terminateLeftovers(inGroup: group), .schedule(.cleanupBound, after: settings.leftoverGrace),
-            .watchGroupUntilEmpty(group),
+    private func leftovers(_ group: Int32, thenRestart: Bool) -> Leftovers {
+        thenRestart ? .group(group) : .everything(group: group)
+    }
+
+    private func cleanUp(_ group: Int32, thenRestart: Bool) -> [Action] {
+        let leftovers = leftovers(group, thenRestart: thenRestart)
+        return [
+            .terminateLeftovers(leftovers), .schedule(.cleanupBound, after: settings.leftoverGrace),
+            .watchUntilGone(leftovers),
         ]
     }
 

@@ -9,12 +9,15 @@ import PackageDescription
 let package = Package(
     name: "vigil",
     products: [
-        .executable(name: "vigil", targets: ["vigil"])
+        .executable(name: "vigil", targets: ["vigil"]),
+        // The gitops gate (docs/gitops.md): a pipeline tool, never in images; Yams and Foundation.
+        .executable(name: "vigil-lint", targets: ["vigil-lint"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         .target(name: "CVigilSystem"),
@@ -38,6 +41,17 @@ let package = Package(
         .executableTarget(
             name: "vigil",
             dependencies: ["VigilAgent", "VigilCore", "VigilSystem"]
+        ),
+        // vigil-lint: the rules and reports (pure, on VigilCore), the I/O and Yams around them, main.
+        .target(name: "VigilLintCore", dependencies: ["VigilCore"]),
+        .target(
+            name: "VigilLint",
+            dependencies: ["VigilLintCore", .product(name: "Yams", package: "Yams")]
+        ),
+        .executableTarget(name: "vigil-lint", dependencies: ["VigilLint"]),
+        .testTarget(
+            name: "VigilLintTests",
+            dependencies: ["VigilLint", "VigilLintCore", "VigilCore"]
         ),
         .testTarget(
             name: "VigilCoreTests",

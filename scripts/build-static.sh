@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 swift build -c release --static-swift-stdlib -Xswiftc -static-executable \
     -Xswiftc -Osize -Xswiftc -enforce-exclusivity=unchecked \
     -Xswiftc -Xfrontend -Xswiftc -disable-reflection-metadata -Xlinker --gc-sections \
-    --scratch-path .build-static "$@"
+    --scratch-path .build-static --product vigil "$@"
 mkdir -p out
 # Replace by rename: a running copy (a test, a benchmark) keeps its old inode.
 cp .build-static/release/vigil out/vigil.tmp

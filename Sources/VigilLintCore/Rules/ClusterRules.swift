@@ -1,0 +1,53 @@
+/// Rules reported on the objects around the workloads: PodDisruptionBudgets and Services that
+/// select pods running vigil.
+enum ClusterRules {
+    struct VigilWorkload {
+        let workload: Workload
+        let pod: PodSpec
+        let vigils: [VigilContainer]
+        let replicas: Int
+    }
+
+    static func budget(_ budget: DisruptionBudget, _ workloads: [VigilWorkload], into sink: inout FindingSink) {
+        let selected = workloads.filter { WorkloadRules.selects(budget, $0.pod, $0.workload.meta) }
+        guard !selected.isEmpty else { return }
+        let replicas = selected.map(\.replicas).reduce(0, +)
+        guard
+            RolloutMath.forbidsDisruption(
+                minAvailable: budget.minAvailable?.value, maxUnavailable: budget.maxUnavailable?.value,
+                replicas: replicas)
+        else { return }
+        let field = budget.maxUnavailable ?? budget.minAvailable!
+        let key = budget.maxUnavailable == nil ? "minAvailable" : "maxUnavailable"
+        let names = selected.map { "\($0.workload.kind.rawValue) \($0.workload.meta.name)" }.joined(separator: ", ")
+        sink.report(
+            .pdbForbidsDisruption, field,
+            "\(key) \(field.value) allows no disruption of the \(replicas) pods of \(names): node drains block "
+                + "until someone deletes the budget",
+            fix: "maxUnavailable: 1")
+    }
+
+    static func service(_ service: Service, _ workloads: [VigilWorkload], into sink: inout FindingSink) {
+        guard !service.selector.isEmpty else { return }
+        let selected = workloads.filter {
+            $0.workload.meta.sameNamespace(as: service.meta)
+                && LabelSelector(matchLabels: service.selector).matches($0.pod.labels)
+        }
+        for port in service.ports {
+            guard let target = port.targetPort ?? port.port.map({ PortRef.number($0) }) else { continue }
+            for workload in selected {
+                guard
+                    let vigil = workload.vigils.first(where: { vigil in
+                        vigil.listenPort != nil && vigil.container.resolve(target) == vigil.listenPort
+                    })
+                else { continue }
+                sink.report(
+                    .serviceTargetsVigil, at: port.mark, field: port.path,
+                    "targetPort \(target) is vigil's port \(vigil.listenPort!) in \(workload.workload.kind.rawValue) "
+                        + "\(workload.workload.meta.name): the Service sends requests to the probe server",
+                    fix: "targetPort: the app's port (kubelet and Prometheus reach vigil on the pod IP)")
+                break
+            }
+        }
+    }
+}

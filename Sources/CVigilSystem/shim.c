@@ -163,3 +163,34 @@ void cvigil_die_like(int signo) {
     raise(signo);
     _exit(128 + signo);
 }
+
+// A static Swift binary's runtime looks up its own path at start (for the backtracer) through
+// /proc/self/exe, and aborts with "Unable to obtain Swift runtime path" where /proc is not
+// mounted (a chroot, some sandboxes). Naming the backtracer before that lookup skips it. This
+// runs before the runtime's own initializers (priority 101 comes before C++'s default); main
+// removes the variable again so the app's environment stays exactly what vigil was given.
+static int backtrace_setting_added = 0;
+// glibc hands init functions the process's arguments; the static Swift runtime reads them from
+// /proc/self/cmdline otherwise, and sees none without /proc.
+static int saved_argc = 0;
+static char **saved_argv = NULL;
+
+__attribute__((constructor(101))) static void cvigil_start_without_proc(int argc, char **argv, char **envp) {
+    (void)envp;
+    saved_argc = argc;
+    saved_argv = argv;
+    if (getenv("SWIFT_BACKTRACE") == NULL && access("/proc/self/exe", F_OK) != 0) {
+        setenv("SWIFT_BACKTRACE", "enable=no,swift-backtrace=/dev/null", 1);
+        backtrace_setting_added = 1;
+    }
+}
+
+char **cvigil_arguments(int *count) {
+    *count = saved_argc;
+    return saved_argv;
+}
+
+void cvigil_restore_environment(void) {
+    if (backtrace_setting_added) unsetenv("SWIFT_BACKTRACE");
+    backtrace_setting_added = 0;
+}

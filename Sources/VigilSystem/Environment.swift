@@ -1,3 +1,5 @@
+import CVigilSystem
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,5 +18,15 @@ public enum ProcessEnvironment {
             pointer += 1
         }
         return result
+    }
+}
+
+public enum ProcessArguments {
+    /// The command line, read from what the C start-up code was given: `CommandLine.arguments`
+    /// comes from /proc/self/cmdline in a static binary, and is empty without /proc.
+    public static func current() -> [String] {
+        var count: Int32 = 0
+        guard let argv = cvigil_arguments(&count), count > 0 else { return CommandLine.arguments }
+        return (0..<Int(count)).map { argv[$0].map { String(cString: $0) } ?? "" }
     }
 }

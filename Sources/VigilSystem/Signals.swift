@@ -18,6 +18,7 @@ public struct InheritedSignalState: Sendable {
     /// thing in `main`, before any thread exists, so every thread inherits the full mask and
     /// signals are taken only by `SignalLoop`.
     public static func captureAndBlockAll() -> InheritedSignalState {
+        cvigil_restore_environment()
         var all = sigset_t()
         sigfillset(&all)
         var original = sigset_t()

@@ -10,10 +10,11 @@ import Glibc
 // First, before any thread exists: block every signal so that only the signal loop takes them,
 // and remember the mask and ignored signals vigil was given, to hand them to the app unchanged.
 let inherited = InheritedSignalState.captureAndBlockAll()
+let arguments = ProcessArguments.current()
 
 // An exec check's runner: vigil re-executed by itself, before anything else is set up.
-if CommandLine.arguments.count > 2 && CommandLine.arguments[1] == ExecCheckRunner.argument {
-    ExecCheckRunner.run(Array(CommandLine.arguments.dropFirst(3)), inherited: inherited)
+if arguments.count > 2 && arguments[1] == ExecCheckRunner.argument {
+    ExecCheckRunner.run(Array(arguments.dropFirst(3)), inherited: inherited)
 }
 
 let version = "0.1.0"
@@ -29,7 +30,7 @@ func out(_ text: String) {
 
 let invocation: Invocation
 do {
-    invocation = try Invocation.parse(Array(CommandLine.arguments.dropFirst()))
+    invocation = try Invocation.parse(Array(arguments.dropFirst()))
 } catch {
     fail("\(error)\nRun 'vigil --help' for usage.", code: 2)
 }

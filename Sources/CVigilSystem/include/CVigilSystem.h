@@ -37,6 +37,13 @@ int cvigil_signal_is_ignored(int signo);
 
 int cvigil_set_child_subreaper(void);
 
+/// Removes what the start-up constructor added to the environment for the Swift runtime (only
+/// where /proc is missing), so the app gets vigil's environment unchanged. Call first in main.
+void cvigil_restore_environment(void);
+
+/// The process's argc/argv as the C start-up code saw them (they do not depend on /proc).
+char **cvigil_arguments(int *count);
+
 /// PR_SET_PDEATHSIG: `signo` arrives when the parent dies.
 int cvigil_set_parent_death_signal(int signo);
 

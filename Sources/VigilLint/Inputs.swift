@@ -86,13 +86,13 @@ struct Inputs {
 
     /// UTF-8 text (a BOM dropped); NUL bytes or invalid UTF-8 make it a binary file.
     mutating func decode(_ data: Data, file: String) -> String? {
-        var bytes = data[...]
+        var bytes = [UInt8](data)[...]
         if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
         if bytes.contains(0) {
             problems.append(Report.InputProblem(file: file, mark: nil, message: "a binary file (NUL bytes), not YAML"))
             return nil
         }
-        guard let text = String(data: Data(bytes), encoding: .utf8) else {
+        guard let text = String(validating: bytes, as: UTF8.self) else {
             problems.append(Report.InputProblem(file: file, mark: nil, message: "not UTF-8 text"))
             return nil
         }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import VigilLintCore
 
 /// vigil-lint from arguments to exit code: parse the command line, read the inputs, lint, print.
@@ -10,15 +9,16 @@ public enum LintCommand {
     /// returns the exit code.
     public static func main(_ arguments: [String]) -> Int32 {
         let done = DispatchSemaphore(value: 0)
-        let code = ExitCode()
+        let code = Locked<Int32>(0)
         let thread = Thread {
-            code.set(run(arguments))
+            let result = run(arguments)
+            code.withLock { $0 = result }
             done.signal()
         }
         thread.stackSize = 1 << 30
         thread.start()
         done.wait()
-        return code.get()
+        return code.withLock { $0 }
     }
 
     public static func run(
@@ -63,16 +63,16 @@ public enum LintCommand {
         let inputs = Inputs.collect(options, readStandardInput: readStandardInput)
         var problems = inputs.problems
         var objects = ObjectSet()
+        let splitter = ThreadSplitter()
         for (file, text) in inputs.manifests {
             do {
-                for document in try YAMLReader.documents(text, file: file) {
-                    objects.append(contentsOf: ObjectReader.read(document, file: file))
-                }
+                objects.append(contentsOf: try ManifestParser.objects(text, file: file, splitter: splitter))
             } catch {
                 problems.append(error)
             }
         }
-        let result = Linter.lint(objects, dockerfiles: inputs.dockerfiles, ignoring: Set(options.ignored))
+        let result = Linter.lint(
+            objects, dockerfiles: inputs.dockerfiles, ignoring: Set(options.ignored), splitter: splitter)
         return Report(subjects: result.subjects, findings: result.findings, problems: problems, failOn: options.failOn)
     }
 
@@ -80,12 +80,4 @@ public enum LintCommand {
         let handle = descriptor == 1 ? FileHandle.standardOutput : FileHandle.standardError
         handle.write(Data(text.utf8))
     }
-}
-
-/// The exit code handed from the lint thread to the main thread.
-final class ExitCode: Sendable {
-    private let value = Mutex<Int32>(0)
-
-    func set(_ code: Int32) { value.withLock { $0 = code } }
-    func get() -> Int32 { value.withLock { $0 } }
 }

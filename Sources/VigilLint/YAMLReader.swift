@@ -11,10 +11,11 @@ enum YAMLReader {
     /// A document that expands (through aliases) to more nodes than this is refused.
     static let maximumNodes = 5_000_000
 
-    static func documents(_ text: String, file: String) throws(Report.InputProblem) -> [LintNode] {
+    /// LINEOFFSET: lines before TEXT in its file, when TEXT is a chunk of it.
+    static func documents(_ text: String, file: String, lineOffset: Int = 0) throws(Report.InputProblem) -> [LintNode] {
         if let line = tooDeep(text) {
             throw Report.InputProblem(
-                file: file, mark: SourceMark(line: line, column: 1),
+                file: file, mark: SourceMark(line: line + lineOffset, column: 1),
                 message: "invalid YAML: flow collections nested deeper than \(maximumFlowDepth) levels")
         }
         var documents: [LintNode] = []
@@ -22,9 +23,9 @@ enum YAMLReader {
             let parser = try Parser(yaml: text, resolver: .basic, encoding: .utf8)
             var budget = maximumNodes
             while let root = try parser.nextRoot() {
-                guard let node = convert(root, budget: &budget) else {
+                guard let node = convert(root, budget: &budget, lineOffset: lineOffset) else {
                     throw Report.InputProblem(
-                        file: file, mark: root.mark.map { SourceMark(line: $0.line, column: $0.column) },
+                        file: file, mark: root.mark.map { SourceMark(line: $0.line + lineOffset, column: $0.column) },
                         message: "invalid YAML: the document expands to more than \(maximumNodes) nodes (aliases?)")
                 }
                 documents.append(node)
@@ -32,17 +33,20 @@ enum YAMLReader {
         } catch let problem as Report.InputProblem {
             throw problem
         } catch let error as YamlError {
-            throw problem(error, file: file)
+            throw problem(error, file: file, lineOffset: lineOffset)
         } catch {
             throw Report.InputProblem(file: file, mark: nil, message: "invalid YAML: \(error)")
         }
         return documents
     }
 
-    static func convert(_ node: Node, budget: inout Int) -> LintNode? {
+    static func convert(_ node: Node, budget: inout Int, lineOffset: Int) -> LintNode? {
         budget -= 1
         guard budget >= 0 else { return nil }
-        let at = node.mark.map { SourceMark(line: $0.line, column: $0.column) } ?? .start
+        func mark(_ mark: Mark?) -> SourceMark? {
+            mark.map { SourceMark(line: $0.line + lineOffset, column: $0.column) }
+        }
+        let at = mark(node.mark) ?? .start
         switch node {
         case .scalar(let scalar):
             return .scalar(scalar.string, plain: scalar.style == .plain || scalar.style == .any, at: at)
@@ -50,7 +54,7 @@ enum YAMLReader {
             var items: [LintNode] = []
             items.reserveCapacity(sequence.count)
             for item in sequence {
-                guard let converted = convert(item, budget: &budget) else { return nil }
+                guard let converted = convert(item, budget: &budget, lineOffset: lineOffset) else { return nil }
                 items.append(converted)
             }
             return .sequence(items, at: at)
@@ -59,7 +63,7 @@ enum YAMLReader {
             pairs.reserveCapacity(mapping.count)
             var merged: [LintNode.Pair] = []
             for (key, value) in mapping {
-                guard let converted = convert(value, budget: &budget) else { return nil }
+                guard let converted = convert(value, budget: &budget, lineOffset: lineOffset) else { return nil }
                 let text = key.scalar?.string ?? ""
                 if text == "<<", key.scalar?.style == .plain {
                     // YAML merge keys, as Kubernetes' YAML reader applies them: keys of the merged
@@ -68,7 +72,7 @@ enum YAMLReader {
                     for source in sources { merged += source.pairs }
                     continue
                 }
-                let keyMark = key.mark.map { SourceMark(line: $0.line, column: $0.column) } ?? at
+                let keyMark = mark(key.mark) ?? at
                 pairs.append(LintNode.Pair(key: text, keyMark: keyMark, value: converted))
             }
             for pair in merged where !pairs.contains(where: { $0.key == pair.key }) { pairs.append(pair) }
@@ -78,11 +82,11 @@ enum YAMLReader {
         }
     }
 
-    static func problem(_ error: YamlError, file: String) -> Report.InputProblem {
+    static func problem(_ error: YamlError, file: String, lineOffset: Int) -> Report.InputProblem {
         func located(_ context: YamlError.Context?, _ problem: String, _ mark: Mark) -> Report.InputProblem {
-            let detail = context.map { "\($0.text) (line \($0.mark.line)): " } ?? ""
+            let detail = context.map { "\($0.text) (line \($0.mark.line + lineOffset)): " } ?? ""
             return Report.InputProblem(
-                file: file, mark: SourceMark(line: mark.line, column: mark.column),
+                file: file, mark: SourceMark(line: mark.line + lineOffset, column: mark.column),
                 message: "invalid YAML: \(detail)\(problem)")
         }
         switch error {
@@ -91,7 +95,7 @@ enum YAMLReader {
         case .composer(let context, let problem, let mark, _): return located(context, problem, mark)
         case .duplicatedKeysInMapping(let duplicates, let context):
             return Report.InputProblem(
-                file: file, mark: SourceMark(line: context.mark.line, column: context.mark.column),
+                file: file, mark: SourceMark(line: context.mark.line + lineOffset, column: context.mark.column),
                 message: "invalid YAML: duplicate key \(duplicates.joined(separator: ", ")) in a mapping")
         case .reader(let problem, _, _, _):
             return Report.InputProblem(file: file, mark: nil, message: "invalid YAML: \(problem)")

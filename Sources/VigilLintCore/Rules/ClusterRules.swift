@@ -1,15 +1,37 @@
 /// Rules reported on the objects around the workloads: PodDisruptionBudgets and Services that
 /// select pods running vigil.
 enum ClusterRules {
-    struct VigilWorkload {
+    struct VigilWorkload: Sendable {
         let workload: Workload
         let pod: PodSpec
         let vigils: [VigilContainer]
         let replicas: Int
     }
 
-    static func budget(_ budget: DisruptionBudget, _ workloads: [VigilWorkload], into sink: inout FindingSink) {
-        let selected = workloads.filter { WorkloadRules.selects(budget, $0.pod, $0.workload.meta) }
+    /// Workloads by each `key=value` of their pod labels, so that a selector is matched against
+    /// the workloads that carry its first label only.
+    struct Index {
+        let workloads: [VigilWorkload]
+        let byLabel: [String: [Int]]
+
+        init(_ workloads: [VigilWorkload]) {
+            self.workloads = workloads
+            var byLabel: [String: [Int]] = [:]
+            for (index, workload) in workloads.enumerated() {
+                for (key, value) in workload.pod.labels { byLabel["\(key)=\(value)", default: []].append(index) }
+            }
+            self.byLabel = byLabel
+        }
+
+        func candidates(_ matchLabels: [String: String]) -> [VigilWorkload] {
+            guard let first = matchLabels.min(by: { $0.key < $1.key }) else { return workloads }
+            return (byLabel["\(first.key)=\(first.value)"] ?? []).map { workloads[$0] }
+        }
+    }
+
+    static func budget(_ budget: DisruptionBudget, _ index: Index, into sink: inout FindingSink) {
+        let candidates = index.candidates(budget.selector?.matchLabels ?? [:])
+        let selected = candidates.filter { WorkloadRules.selects(budget, $0.pod, $0.workload.meta) }
         guard !selected.isEmpty else { return }
         let replicas = selected.map(\.replicas).reduce(0, +)
         guard
@@ -27,9 +49,9 @@ enum ClusterRules {
             fix: "maxUnavailable: 1")
     }
 
-    static func service(_ service: Service, _ workloads: [VigilWorkload], into sink: inout FindingSink) {
+    static func service(_ service: Service, _ index: Index, into sink: inout FindingSink) {
         guard !service.selector.isEmpty else { return }
-        let selected = workloads.filter {
+        let selected = index.candidates(service.selector).filter {
             $0.workload.meta.sameNamespace(as: service.meta)
                 && LabelSelector(matchLabels: service.selector).matches($0.pod.labels)
         }

@@ -23,69 +23,48 @@ public struct LintResult: Sendable {
     public var findings: [Finding]
 }
 
+/// Splits work over threads; the caller decides how (VigilLint uses threads, tests run it inline).
+public protocol WorkSplitter: Sendable {
+    var workers: Int { get }
+    func map<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T]
+}
+
+/// One thing after another.
+public struct InlineWork: WorkSplitter {
+    public init() {}
+    public var workers: Int { 1 }
+    public func map<T: Sendable>(_ count: Int, _ body: @escaping @Sendable (Int) -> T) -> [T] { (0..<count).map(body) }
+}
+
 /// Runs every rule over the objects and Dockerfiles. Pure: values in, findings out, sorted by
 /// file (in input order), line, column and rule.
 public enum Linter {
     public static func lint(
-        _ objects: ObjectSet, dockerfiles: [DockerfileInput] = [], ignoring ignored: Set<String> = []
-    )
-        -> LintResult
-    {
+        _ objects: ObjectSet, dockerfiles: [DockerfileInput] = [], ignoring ignored: Set<String> = [],
+        splitter: some WorkSplitter = InlineWork()
+    ) -> LintResult {
         var findings: [Finding] = []
-        var images: [(input: DockerfileInput, image: DockerImage, problems: [ConfigurationProblem])] = []
+        var images: [Context.Image] = []
         for input in dockerfiles {
             let image = DockerfileParser.parse(input.text, file: input.file)
             var sink = FindingSink(file: input.file, kind: "Dockerfile", ignored: ignored)
             let problems = DockerfileRules.check(image, explicit: input.explicit, into: &sink)
             findings += sink.findings
-            images.append((input, image, problems))
+            images.append(Context.Image(container: input.container, image: image, problems: problems))
         }
-        let unnamed = images.filter { $0.input.container == nil && $0.image.mentionsVigil }
-        func image(for container: String) -> (DockerImage, [ConfigurationProblem])? {
-            let named = images.first { $0.input.container == container } ?? (unnamed.count == 1 ? unnamed[0] : nil)
-            return named.map { ($0.image, $0.problems) }
+        let context = Context(objects: objects, images: images, ignored: ignored)
+        // Workloads in slices, one per worker: each workload's rules read the others only.
+        let count = objects.workloads.count
+        let slices = count < 64 ? 1 : splitter.workers
+        let parts = splitter.map(slices) { slice in
+            context.lintWorkloads((count * slice / slices)..<(count * (slice + 1) / slices))
         }
-
         var vigilWorkloads: [ClusterRules.VigilWorkload] = []
-        for workload in objects.workloads {
-            var sink = FindingSink(meta: workload.meta, ignored: ignored)
-            checkAnnotation(workload.meta, into: &sink)
-            if let pod = workload.pod {
-                let vigils = pod.containers.map { container in
-                    (VigilContainer(container, image: image(for: container.name)?.0), image(for: container.name)?.1)
-                }.filter { $0.0.underVigil }
-                for (vigil, imageProblems) in vigils {
-                    ContainerRules.environment(vigil, imageProblems: imageProblems ?? [], into: &sink)
-                    ContainerRules.entrypoint(vigil, into: &sink)
-                    ProbeRules.check(vigil, service: workload.kind.isService, into: &sink)
-                    TerminationRules.check(vigil, pod: pod, into: &sink)
-                }
-                if !vigils.isEmpty {
-                    let containers = vigils.map(\.0)
-                    WorkloadRules.check(workload, containers, objects: objects, into: &sink)
-                    let replicas = WorkloadRules.effectiveReplicas(workload, objects).count
-                    vigilWorkloads.append(.init(workload: workload, pod: pod, vigils: containers, replicas: replicas))
-                }
-            }
-            findings += sink.findings
+        for part in parts {
+            findings += part.findings
+            vigilWorkloads += part.vigil
         }
-        for budget in objects.budgets {
-            var sink = FindingSink(meta: budget.meta, ignored: ignored)
-            checkAnnotation(budget.meta, into: &sink)
-            ClusterRules.budget(budget, vigilWorkloads, into: &sink)
-            findings += sink.findings
-        }
-        for service in objects.services {
-            var sink = FindingSink(meta: service.meta, ignored: ignored)
-            checkAnnotation(service.meta, into: &sink)
-            ClusterRules.service(service, vigilWorkloads, into: &sink)
-            findings += sink.findings
-        }
-        for autoscaler in objects.autoscalers {
-            var sink = FindingSink(meta: autoscaler.meta, ignored: ignored)
-            checkAnnotation(autoscaler.meta, into: &sink)
-            findings += sink.findings
-        }
+        findings += context.lintClusterObjects(vigilWorkloads)
         return LintResult(
             subjects: Report.subjects(of: objects, dockerfiles: dockerfiles.map(\.file)),
             findings: sorted(findings, objects, dockerfiles))

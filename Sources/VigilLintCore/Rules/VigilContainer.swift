@@ -3,7 +3,7 @@ import VigilCore
 /// A container with what vigil-lint knows about its vigil: the VIGIL_* environment (the image's
 /// ENV under the manifest's `env`), parsed by the agent's own parser, and its image when a
 /// Dockerfile was given for it.
-struct VigilContainer {
+struct VigilContainer: Sendable {
     let container: Container
     let image: DockerImage?
     /// Names whose values are only known in the cluster (valueFrom, $(VAR), unresolved ARGs).

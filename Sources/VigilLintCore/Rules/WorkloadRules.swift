@@ -2,9 +2,9 @@
 /// progressDeadlineSeconds, PodDisruptionBudgets and Argo Rollouts blue-green.
 enum WorkloadRules {
     static func check(
-        _ workload: Workload, _ vigils: [VigilContainer], objects: ObjectSet, into sink: inout FindingSink
+        _ workload: Workload, _ vigils: [VigilContainer], context: Context, into sink: inout FindingSink
     ) {
-        let replicas = effectiveReplicas(workload, objects)
+        let replicas = effectiveReplicas(workload, context)
         if workload.kind.isReplicated, replicas.count < 2 {
             sink.report(
                 .replicasBelowTwo, at: workload.replicas?.mark ?? workload.meta.mark, field: "spec.replicas",
@@ -35,7 +35,7 @@ enum WorkloadRules {
         strategy(workload, replicas: replicas.count, into: &sink)
         if let blueGreen = workload.blueGreen { self.blueGreen(blueGreen, vigils, into: &sink) }
         if workload.kind.isReplicated, replicas.count >= 2, let pod = workload.pod,
-            !objects.budgets.contains(where: { selects($0, pod, workload.meta) })
+            !context.budgets(for: pod.labels).contains(where: { selects($0, pod, workload.meta) })
         {
             sink.report(
                 .pdbMissing, at: workload.meta.mark, field: pod.path.replacingSpec() + ".metadata.labels",
@@ -44,11 +44,8 @@ enum WorkloadRules {
         }
     }
 
-    static func effectiveReplicas(_ workload: Workload, _ objects: ObjectSet) -> (count: Int, source: String) {
-        if let hpa = objects.autoscalers.first(where: {
-            $0.targetKind == workload.kind.rawValue && $0.targetName == workload.meta.name
-                && $0.meta.sameNamespace(as: workload.meta)
-        }) {
+    static func effectiveReplicas(_ workload: Workload, _ context: Context) -> (count: Int, source: String) {
+        if let hpa = context.autoscaler(for: workload) {
             return (hpa.minReplicas, "HPA \(hpa.meta.name) minReplicas")
         }
         if let replicas = workload.replicas { return (replicas.value, "replicas") }

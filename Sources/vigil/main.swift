@@ -74,6 +74,14 @@ case .status(let json, let timeout):
     askAgent(.get, json ? "/status?format=json" : "/status", timeout: timeout)
 case .drain(let cancel, let timeout):
     askAgent(cancel ? .delete : .post, "/drain", timeout: timeout)
+case .manifest(let request):
+    if !parsed.problems.isEmpty { reportProblemsAndExit() }
+    do throws(ManifestRenderer.Refusal) {
+        out(try ManifestRenderer.render(request, parsed))
+        exit(0)
+    } catch {
+        fail("manifest: \(error)", code: 2)
+    }
 case .run(let command):
     if !parsed.problems.isEmpty { reportProblemsAndExit() }
     let configuration = parsed.configuration

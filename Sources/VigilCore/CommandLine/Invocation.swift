@@ -7,6 +7,7 @@ public enum Invocation: Equatable, Sendable {
     case probe(Probe, timeout: Duration)
     case status(json: Bool, timeout: Duration)
     case drain(cancel: Bool, timeout: Duration)
+    case manifest(ManifestRequest)
 
     public struct UsageError: Error, Equatable, CustomStringConvertible {
         public let description: String
@@ -57,6 +58,8 @@ public enum Invocation: Equatable, Sendable {
             let flags = try takeFlags(&rest, allowed: ["--cancel"])
             try noOperands(rest, "drain")
             return .drain(cancel: flags.contains("--cancel"), timeout: timeout)
+        case "manifest":
+            return .manifest(try parseManifest(rest))
         default:
             if first.hasPrefix("-") {
                 throw UsageError(
@@ -121,6 +124,9 @@ public enum Invocation: Equatable, Sendable {
           vigil status [--json]           every check of the local agent, as a table or JSON
           vigil drain [--cancel]          take the instance out of rotation (or back in)
           vigil config [--check]          print the effective configuration (--check: problems only)
+          vigil manifest --name NAME --image IMAGE [--port 8080] [--replicas 3]
+                                          a Deployment, Service and PodDisruptionBudget that fit
+                                          this environment (check them with vigil-lint)
           vigil --help | --version
 
         CONFIGURATION (environment; see docs/configuration.md)

@@ -21,11 +21,12 @@ from vigiltest.http import curl
 from vigiltest.ports import free_port
 from vigiltest.processes import descriptors, with_marker
 from vigiltest.timing import Baseline, assert_within, timed
-from vigiltest.vigil import Vigil, run_vigil
+from vigiltest.vigil import ADMIN_HEADERS, Vigil, run_vigil
 from vigiltest.waiting import wait_until
 
 APP = ["sleep", "600"]
 TEXT = "text/plain; charset=utf-8"
+ADMIN = [arg for name, value in ADMIN_HEADERS.items() for arg in ("-H", f"{name}: {value}")]  # curl's options
 CHECK_TIMEOUT = 0.1  # seconds, of the Agent's three checks
 
 
@@ -557,7 +558,7 @@ def test_metrics(db_down):
 
 def test_drain_endpoint(all_up):
     a = all_up
-    code, body, headers = get(a.url("/drain"), "-X", "POST")
+    code, body, headers = get(a.url("/drain"), "-X", "POST", *ADMIN)
     assert (code, body, headers["content-type"]) == (200, "draining: readiness fails, the app keeps running\n", TEXT)
     try:
         assert get(a.url("/readyz"))[:2] == (503, "[+]process ok\n[+]startup ok\n[-]draining failed: drained by operator\n"
@@ -568,15 +569,15 @@ def test_drain_endpoint(all_up):
         assert scrape(a)[1][("vigil_draining", ())] == 1
         assert get(a.url("/status"))[1].endswith("draining: drained by operator  restarts: 0\n")
         # a second POST is harmless
-        assert get(a.url("/drain"), "-X", "POST")[0] == 200
+        assert get(a.url("/drain"), "-X", "POST", *ADMIN)[0] == 200
     finally:
-        code, body, _ = get(a.url("/drain"), "-X", "DELETE")
+        code, body, _ = get(a.url("/drain"), "-X", "DELETE", *ADMIN)
     assert (code, body) == (200, "drain ended\n")
     assert get(a.url("/readyz"))[:2] == (200, "ok")
     assert scrape(a)[1][("vigil_draining", ())] == 0
     log = a.vigil.stderr()
-    assert "vigil: info: manual drain started (POST /drain) client=127.0.0.1\n" in log
-    assert "vigil: info: manual drain ended (DELETE /drain) client=127.0.0.1\n" in log
+    for line in ("manual drain started (POST /drain)", "manual drain ended (DELETE /drain)"):
+        assert re.search(rf"^vigil: info: {re.escape(line)} client=127\.0\.0\.1 user_agent=curl/\S+$", log, re.M), log
     assert a.vigil.proc.poll() is None, "the app keeps running"
 
 
@@ -612,12 +613,17 @@ def test_admin_is_loopback_only_by_default(all_up, outside):
         code, body, headers = from_outside(outside, a.url("/drain", outside), "-X", method)
         assert (code, body) == (403, "forbidden: admin endpoints answer loopback callers only (VIGIL_ADMIN=local)\n")
         assert headers["content-type"] == TEXT
+        # a loopback caller without the header: what a forged request from the app itself looks like
+        code, body, headers = get(a.url("/drain"), "-X", method)
+        assert (code, body) == (403, "forbidden: admin calls need the X-Vigil-Admin header, which `vigil drain` "
+                                     "sends (VIGIL_ADMIN=local)\n")
     assert get(a.url("/readyz"))[:2] == (200, "ok"), "a refused POST must not drain"
     log = a.vigil.stderr()
-    assert (f"vigil: warn: refused POST /drain: admin endpoints answer loopback callers only (VIGIL_ADMIN=local) "
-            f"client={outside}\n") in log
-    assert (f"vigil: warn: refused DELETE /drain: admin endpoints answer loopback callers only (VIGIL_ADMIN=local) "
-            f"client={outside}\n") in log
+    for method in ("POST", "DELETE"):
+        assert (f"vigil: warn: refused {method} /drain: admin endpoints answer loopback callers only (VIGIL_ADMIN=local) "
+                f"client={outside} user_agent=curl/") in log, log
+        assert (f"vigil: warn: refused {method} /drain: admin calls need the X-Vigil-Admin header, which `vigil drain` "
+                f"sends (VIGIL_ADMIN=local) client=127.0.0.1 user_agent=curl/") in log, log
 
 
 def one_failing_check(tmp_path, extra):
@@ -656,9 +662,11 @@ def test_admin_off(tmp_path):
     try:
         v.wait_for("/readyz", 200)
         for method in ("POST", "DELETE"):
-            assert get(v.url("/drain"), "-X", method)[:2] == (403, "forbidden: admin endpoints are off (VIGIL_ADMIN=off)\n")
+            assert get(v.url("/drain"), "-X", method, *ADMIN)[:2] == (
+                403, "forbidden: admin endpoints are off (VIGIL_ADMIN=off)\n")
         assert get(v.url("/readyz"))[:2] == (200, "ok")
-        assert "vigil: warn: refused POST /drain: admin endpoints are off (VIGIL_ADMIN=off) client=127.0.0.1\n" in v.stderr()
+        assert ("vigil: warn: refused POST /drain: admin endpoints are off (VIGIL_ADMIN=off) client=127.0.0.1 "
+                "user_agent=curl/") in v.stderr()
         code, out, err = run_vigil("drain", env={"VIGIL_LISTEN": f"127.0.0.1:{v.port}"})
         assert (code, out) == (1, "forbidden: admin endpoints are off (VIGIL_ADMIN=off)\n")
     finally:
@@ -833,11 +841,11 @@ def test_haproxy_httpchk_marks_the_server_up_and_down(all_up, tmp_path):
         proxy.wait_status(slot, "UP", timeout=10)
         first = proxy.stats()[slot]
         assert (first["check_status"], first["check_code"]) == ("L7OK", "200")
-        assert get(a.url("/drain"), "-X", "POST")[0] == 200
+        assert get(a.url("/drain"), "-X", "POST", *ADMIN)[0] == 200
         proxy.wait_status(slot, "DOWN", timeout=5)
         down = proxy.stats()[slot]
         assert (down["check_status"], down["check_code"]) == ("L7STS", "503")
-        assert get(a.url("/drain"), "-X", "DELETE")[0] == 200
+        assert get(a.url("/drain"), "-X", "DELETE", *ADMIN)[0] == 200
         proxy.wait_status(slot, "UP", timeout=5)
         a.set("db", False)
         proxy.wait_status(slot, "DOWN", timeout=5)

@@ -17,12 +17,13 @@ def curl(url, *args, timeout=5):
     return int(code or 0), body, result.stderr
 
 
-def http_get(port, path="/", timeout=2.0, method="GET"):
-    """(status, body) over a fresh HTTP/1.0 connection to 127.0.0.1:PORT; (0, error) when the
-    connection failed."""
+def http_get(port, path="/", timeout=2.0, method="GET", headers=None):
+    """(status, body) over a fresh HTTP/1.0 connection to 127.0.0.1:PORT, with HEADERS ({name:
+    value}); (0, error) when the connection failed."""
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
-            s.sendall(f"{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n".encode())
+            s.sendall(f"{method} {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n{extra}Content-Length: 0\r\n\r\n".encode())
             raw = receive_all(s)
     except OSError as error:
         return 0, str(error)

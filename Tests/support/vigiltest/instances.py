@@ -10,6 +10,7 @@ from .http import http_get
 from .paths import DEMO_APP, PYTHON, VIGIL, tool
 from .ports import free_port
 from .processes import kill_all, pids_tagged
+from .vigil import ADMIN_HEADERS
 
 # Marks every process of an instance, so cleanup finds the app even when its init is gone. Not a
 # VIGIL_* name: vigil rejects unknown VIGIL_* variables.
@@ -74,7 +75,10 @@ class Instance:
         return self.proc.poll() is None
 
     def vigil(self, path, method="GET", timeout=2.0):
-        return http_get(self.vigil_port, path, method=method, timeout=timeout)
+        """A request to vigil's probe server; POST and DELETE carry the header loopback admin calls
+        need (docs/endpoints.md), as `vigil drain` does."""
+        headers = ADMIN_HEADERS if method in ("POST", "DELETE") else None
+        return http_get(self.vigil_port, path, method=method, timeout=timeout, headers=headers)
 
     def app(self, path="/health", timeout=2.0):
         return http_get(self.app_port, path, timeout=timeout)

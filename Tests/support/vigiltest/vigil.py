@@ -9,6 +9,10 @@ from .http import curl
 from .paths import VIGIL
 from .ports import free_port, wait_port
 
+# What a loopback admin call (POST/DELETE /drain) must carry, as `vigil drain` does: a forged
+# request from the app itself (SSRF) cannot (docs/endpoints.md).
+ADMIN_HEADERS = {"X-Vigil-Admin": "1"}
+
 
 def run_vigil(*args, env=None, timeout=10):
     """(exit code, stdout, stderr) of `vigil ARGS` with a clean environment plus ENV."""

@@ -126,7 +126,49 @@ int cvigil_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
 
 int cvigil_set_parent_death_signal(int signo) { return prctl(PR_SET_PDEATHSIG, signo, 0, 0, 0); }
 
-int cvigil_children(pid_t parent, pid_t *out, int max) {
+// The kernel keeps each thread's children in /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN):
+// a few small reads, where scanning /proc/*/stat reads a file per process on the machine.
+static int children_from_tasks(pid_t parent, pid_t *out, int max) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/task", (int)parent);
+    DIR *tasks = opendir(path);
+    if (tasks == NULL) return -1;
+    int count = 0;
+    int supported = 0;
+    struct dirent *entry;
+    char buffer[4096];
+    while ((entry = readdir(tasks)) != NULL) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') continue;
+        snprintf(path, sizeof path, "/proc/%d/task/%s/children", (int)parent, entry->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) continue;
+        supported = 1;
+        ssize_t length;
+        char carry[16];
+        size_t carried = 0;
+        while ((length = read(fd, buffer, sizeof buffer)) > 0) {
+            for (ssize_t i = 0; i < length; i++) {
+                char c = buffer[i];
+                if (c >= '0' && c <= '9') {
+                    if (carried < sizeof carry - 1) carry[carried++] = c;
+                } else if (carried > 0) {
+                    carry[carried] = '\0';
+                    if (count < max) out[count++] = (pid_t)strtol(carry, NULL, 10);
+                    carried = 0;
+                }
+            }
+        }
+        if (carried > 0 && count < max) {
+            carry[carried] = '\0';
+            out[count++] = (pid_t)strtol(carry, NULL, 10);
+        }
+        close(fd);
+    }
+    closedir(tasks);
+    return supported ? count : -1;
+}
+
+static int children_from_stat(pid_t parent, pid_t *out, int max) {
     DIR *proc = opendir("/proc");
     if (proc == NULL) return -1;
     int count = 0;
@@ -150,6 +192,11 @@ int cvigil_children(pid_t parent, pid_t *out, int max) {
     }
     closedir(proc);
     return count;
+}
+
+int cvigil_children(pid_t parent, pid_t *out, int max) {
+    int count = children_from_tasks(parent, out, max);
+    return count >= 0 ? count : children_from_stat(parent, out, max);
 }
 
 void cvigil_die_like(int signo) {

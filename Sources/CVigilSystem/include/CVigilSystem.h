@@ -47,7 +47,8 @@ char **cvigil_arguments(int *count);
 /// PR_SET_PDEATHSIG: `signo` arrives when the parent dies.
 int cvigil_set_parent_death_signal(int signo);
 
-/// The pids whose parent is `parent`, from /proc/*/stat, at most `max`; -1 without /proc.
+/// The pids whose parent is `parent` (from /proc/PID/task/*/children, else /proc/*/stat), at most
+/// `max`; -1 without /proc.
 int cvigil_children(pid_t parent, pid_t *out, int max);
 
 /// Ends the calling process by `signo` with its default action (no core file), as the child

@@ -5,7 +5,6 @@ import signal
 import subprocess
 import time
 
-import pytest
 
 from vigiltest import processes
 from vigiltest.env import base_env

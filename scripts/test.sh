@@ -20,7 +20,12 @@ fi
 python3 -c 'import pytest, pytest_timeout, prometheus_client, yaml' 2>/dev/null ||
     python3 -m pip install -q pytest pytest-timeout prometheus_client pyyaml
 
-echo "== swift test (unit)"
+echo "== swift format lint --strict (.swift-format), lines of at most 120 columns"
+swift format lint --strict --recursive --parallel Package.swift Sources Tests
+long=$(find Sources Tests -name '*.swift' -print0 | xargs -0 awk 'length > 120 {print FILENAME ":" FNR}')
+[ -z "$long" ] || { echo "lines over 120 columns:" >&2; echo "$long" >&2; exit 1; }
+
+echo "== swift test (unit and in-process)"
 swift test 2>&1 | tail -n 30
 
 echo "== static release build"

@@ -20,6 +20,20 @@ import Testing
         #expect(channel.isActive, "keep-alive: the connection stays open")
     }
 
+    @Test(arguments: [
+        "/livez", "/readyz", "/ready", "/readyz/db", "/startupz", "/healthz?verbose", "/nope", "/livez?format=json",
+    ])
+    func headAnswersLikeGetWithoutTheBody(_ path: String) throws {
+        let harness = ProbeServerHarness(checks: [checkSpec("db")])
+        let channel = try harness.connect()
+        let head = try #require(Answer.parse(try harness.exchange("HEAD \(path) HTTP/1.1\r\n\r\n", on: channel)).first)
+        let get = try #require(Answer.parse(try harness.exchange("GET \(path) HTTP/1.1\r\n\r\n", on: channel)).first)
+        #expect(head.statusLine == get.statusLine)
+        #expect(head.body.isEmpty && !get.body.isEmpty)
+        #expect(head.headers == get.headers, "the same headers, Content-Length of the GET body included")
+        #expect(get.headers["content-length"] == String(get.body.utf8.count))
+    }
+
     @Test func headAnswersTheHeadersWithoutTheBody() throws {
         let harness = ProbeServerHarness()
         let channel = try harness.connect()
@@ -55,15 +69,51 @@ import Testing
         #expect(answer.body.hasPrefix("{"))
     }
 
-    @Test func oversizedHeadersGet431AndTheConnectionCloses() throws {
+    @Test(arguments: [
+        "X-Big: \(String(repeating: "a", count: 17_000))\r\n",
+        "X-A: \(String(repeating: "a", count: 9_000))\r\nX-B: \(String(repeating: "b", count: 9_000))\r\n",
+        (0..<150).map { "X-Header-\($0): v\r\n" }.joined(),
+    ])
+    func oversizedHeadersGet431AndTheConnectionCloses(_ headers: String) throws {
         let harness = ProbeServerHarness()
         let channel = try harness.connect()
-        let big = String(repeating: "a", count: 17 * 1024)
-        let text = try harness.exchange("GET /readyz HTTP/1.1\r\nX-Big: \(big)\r\n\r\n", on: channel)
+        let text = try harness.exchange("GET /readyz HTTP/1.1\r\n\(headers)\r\n", on: channel)
         let answer = try #require(Answer.parse(text).first)
         #expect(answer.statusLine == "HTTP/1.1 431 Request Header Fields Too Large")
         #expect(answer.body == "request headers too large\n")
         #expect(answer.headers["connection"] == "close")
+        #expect(answer.headers["content-type"] == "text/plain; charset=utf-8")
+        #expect(answer.headers["x-content-type-options"] == "nosniff")
+        #expect(answer.headers["cache-control"] == "no-store")
+        #expect(!channel.isActive)
+    }
+
+    @Test func fifteenKilobytesOfHeadersStillFit() throws {
+        let harness = ProbeServerHarness()
+        let channel = try harness.connect()
+        let fits = String(repeating: "a", count: 15_000)
+        let answer = try #require(
+            Answer.parse(try harness.exchange("GET /livez HTTP/1.1\r\nX-Fits: \(fits)\r\n\r\n", on: channel)).first)
+        #expect(answer.statusLine == "HTTP/1.1 200 OK" && answer.body == "ok")
+    }
+
+    @Test func http10KeepAliveKeepsTheConnectionForTheNextRequest() throws {
+        let harness = ProbeServerHarness()
+        let channel = try harness.connect()
+        let requests = "GET /livez HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /readyz HTTP/1.0\r\n\r\n"
+        let answers = Answer.parse(try harness.exchange(requests, on: channel))
+        #expect(answers.map(\.statusLine) == ["HTTP/1.0 200 OK", "HTTP/1.0 200 OK"])
+        #expect(answers.first?.headers["connection"] == "keep-alive")
+        #expect(!channel.isActive, "the second, without keep-alive, closes it")
+    }
+
+    @Test func connectionCloseEndsAPipelinedSequence() throws {
+        let harness = ProbeServerHarness()
+        let channel = try harness.connect()
+        let requests = "GET /livez HTTP/1.1\r\n\r\nGET /readyz HTTP/1.1\r\nConnection: close\r\n\r\n"
+        let answers = Answer.parse(try harness.exchange(requests, on: channel))
+        #expect(answers.map(\.body) == ["ok", "ok"])
+        #expect(answers.last?.headers["connection"] == "close")
         #expect(!channel.isActive)
     }
 
@@ -72,6 +122,10 @@ import Testing
         let channel = try harness.connect()
         let answer = try #require(Answer.parse(try harness.exchange("GARBAGE\r\n\r\n", on: channel)).first)
         #expect(answer.statusLine == "HTTP/1.1 400 Bad Request")
+        #expect(answer.body == "bad request\n")
+        #expect(answer.headers["content-type"] == "text/plain; charset=utf-8")
+        #expect(answer.headers["x-content-type-options"] == "nosniff")
+        #expect(answer.headers["cache-control"] == "no-store")
         #expect(!channel.isActive)
     }
 

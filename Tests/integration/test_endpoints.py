@@ -290,25 +290,6 @@ def test_wrong_method_is_405_with_allow(agent):
         assert (code, body, headers.get("allow")) == (405, "method not allowed\n", "POST, DELETE"), method
 
 
-def test_head(db_down):
-    """HEAD answers like GET (status, headers, Content-Length of the GET body) without a body."""
-    a = db_down
-    for path, status in (("/livez", 200), ("/readyz", 503), ("/ready", 503), ("/readyz/db", 503), ("/startupz", 200),
-                         ("/healthz?verbose", 200), ("/metrics", 200), ("/status", 200), ("/readyz?format=json", 503),
-                         ("/nope", 404)):
-        data, closed = raw_request(a.port, f"HEAD {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
-        status_line, headers, body = split_response(data)
-        assert status_line.split(" ")[1] == str(status), path
-        assert (body, closed) == (b"", True), path
-        full_code, full_body, full_headers = get(a.url(path))
-        assert full_code == status
-        assert headers["content-type"] == full_headers["content-type"]
-        assert headers["cache-control"] == "no-store" and headers["x-content-type-options"] == "nosniff"
-        if not path.startswith(("/metrics", "/status", "/readyz?format")):  # their bodies change between requests
-            assert headers["content-length"] == str(len(full_body.encode())), path
-    assert get(a.url("/livez"), "-I")[0] == 200  # curl --head
-
-
 # --- HTTP/1.0, keep-alive, raw bytes ---------------------------------------------------------------
 
 def split_response(data):
@@ -335,63 +316,6 @@ def test_http_1_0_without_host_as_haproxy_sends(db_down):
     assert closed
     data, closed = raw_request(a.port, b"HEAD /livez HTTP/1.0\r\n\r\n")
     assert data.startswith(b"HTTP/1.0 200 OK\r\n") and data.endswith(b"\r\n\r\n") and closed
-
-
-def test_keep_alive(all_up):
-    a = all_up
-    # HTTP/1.1: two pipelined requests on one connection, answered in order; Connection: close ends it
-    data, closed = raw_request(a.port, b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n"
-                                       b"GET /readyz/db HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-    assert data.count(b"HTTP/1.1 200 OK\r\n") == 2
-    assert data.endswith(b"Connection: close\r\n\r\nok")
-    assert closed
-    # HTTP/1.0 with keep-alive: the connection stays for the next request
-    data, closed = raw_request(a.port, b"GET /livez HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /readyz HTTP/1.0\r\n\r\n")
-    first, _, rest = data.partition(b"ok")
-    assert b"Connection: keep-alive\r\n" in first
-    assert rest.startswith(b"HTTP/1.0 200 OK\r\n") and rest.endswith(b"\r\n\r\nok")
-    assert closed
-
-
-def test_idle_keep_alive_connection_is_closed_after_5s(agent):
-    with socket.socket() as s:
-        s.connect(("127.0.0.1", agent.port))
-        s.sendall(b"GET /livez HTTP/1.1\r\nHost: x\r\n\r\n")
-        s.settimeout(10)
-        answered = time.monotonic()
-        data = b""
-        while not data.endswith(b"ok"):
-            data += s.recv(65536)
-        assert s.recv(1) == b""
-        idle = time.monotonic() - answered
-        assert 4.5 <= idle <= 6.5, idle
-
-
-def test_error_responses(agent):
-    """Malformed requests get 400, too-large headers 431; both close the connection and carry the
-    same headers as every other answer."""
-    data, closed = raw_request(agent.port, b"GARBAGE\r\n\r\n")
-    status_line, headers, body = split_response(data)
-    assert (status_line, body, closed) == ("HTTP/1.1 400 Bad Request", b"bad request\n", True)
-    assert headers["content-type"] == TEXT
-    assert headers.get("x-content-type-options") == "nosniff"
-    assert headers.get("cache-control") == "no-store"
-
-
-def test_header_overflow_is_431(agent):
-    for extra in (["-H", "X-Big: " + "a" * 17000],
-                  ["-H", "X-A: " + "a" * 9000, "-H", "X-B: " + "b" * 9000],
-                  [arg for i in range(150) for arg in ("-H", f"X-Header-{i}: v")]):
-        code, body, headers = get(agent.url("/readyz"), *extra)
-        assert (code, body) == (431, "request headers too large\n")
-        assert headers["connection"] == "close"
-        assert headers["content-type"] == TEXT
-        assert headers.get("x-content-type-options") == "nosniff"
-        assert headers.get("cache-control") == "no-store"
-    # a normal request right after: the server is fine
-    assert get(agent.url("/livez"))[:2] == (200, "ok")
-    # 15 KB of headers is still allowed
-    assert get(agent.url("/livez"), "-H", "X-Fits: " + "a" * 15000)[:2] == (200, "ok")
 
 
 # --- JSON ----------------------------------------------------------------------------------------------

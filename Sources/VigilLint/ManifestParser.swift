@@ -10,11 +10,9 @@ enum ManifestParser {
     static let parallelThreshold = 256 * 1024
 
     static func objects(
-        _ text: String, file: String, splitter: ThreadSplitter
-    ) throws(Report.InputProblem)
-        -> ObjectSet
-    {
-        let workers = text.utf8.count < parallelThreshold ? 1 : splitter.workers
+        _ text: String, file: String, splitter: ThreadSplitter, threshold: Int = parallelThreshold
+    ) throws(Report.InputProblem) -> ObjectSet {
+        let workers = text.utf8.count < threshold ? 1 : splitter.workers
         let chunks = workers == 1 ? [Chunk(text: text, firstLine: 1)] : Chunk.split(text, into: workers)
         let results = splitter.map(chunks.count) { index in
             Result { () throws(Report.InputProblem) in try read(chunks[index], file: file) }

@@ -107,6 +107,19 @@ import Testing
         #expect(found.map(\.container) == ["cache"])
     }
 
+    @Test func aDockerfileFoundInADirectoryCoversTheManifestsBelowIt() throws {
+        let image = DockerfileInput(
+            file: "./svc/a/Dockerfile", text: "FROM x\nCOPY vigil /vigil\nENTRYPOINT [\"/vigil\", \"--\"]\n",
+            explicit: false)
+        let yaml = pod("    - {name: app, image: web:1, command: [\"/app/server\"]}\n")
+        func rules(_ file: String) throws -> [String] {
+            Linter.lint(try objects(yaml, file: file), dockerfiles: [image]).findings.filter { $0.kind == "Pod" }.map(
+                \.rule)
+        }
+        #expect(try rules("svc/a/k8s/pod.yaml").contains("command-bypasses-vigil"))
+        #expect(try rules("svc/b/pod.yaml").isEmpty)
+    }
+
     @Test func ignoredRulesAndTheAnnotation() throws {
         let yaml = try changed("{name: VIGIL_DRAIN_DELAY, value: \"10s\"}", "{name: VIGIL_DRIAN_DELAY, value: \"10s\"}")
         #expect(try findings(yaml, ignoring: ["vigil-env-unknown"]).isEmpty)

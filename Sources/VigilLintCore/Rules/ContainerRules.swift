@@ -19,7 +19,7 @@ enum ContainerRules {
             }
             sink.report(
                 rule, at: mark, field: field, container: container.name, "\(problem)",
-                fix: problem.example.map { "set \($0)" } ?? "remove \(problem.variable)")
+                fix: fix(for: problem, unknown: unknown, set: "set "))
         }
         for name in vigil.unchecked {
             if let entry = vigil.entry(name) {
@@ -87,6 +87,14 @@ enum ContainerRules {
             "\(field.path) \(SignalNames.name(number)) is not a shutdown signal of vigil (\(drained)): vigil "
                 + "forwards it to the app at once, without a drain",
             fix: "use SIGTERM, or add \(SignalNames.name(number)) to VIGIL_SHUTDOWN_SIGNALS")
+    }
+
+    /// Unknown names: rename to the suggestion (or remove); bad values: the agent's example.
+    static func fix(for problem: ConfigurationProblem, unknown: Bool, set: String) -> String {
+        guard let example = problem.example else { return "remove \(problem.variable)" }
+        guard unknown, let equals = example.firstIndex(of: "=") else { return set + example }
+        let name = example[..<equals]
+        return name == problem.variable ? set + example : "rename \(problem.variable) to \(name) (\(set)\(example))"
     }
 
     /// Words as a JSON-ish list for messages: `["sh", "-c", "vigil -- app"]`.

@@ -25,7 +25,7 @@ enum DockerfileRules {
             let variable = image.env.last { $0.name == problem.variable }
             sink.report(
                 unknown ? .envUnknown : .envInvalid, at: variable?.mark ?? image.mark, field: "ENV \(problem.variable)",
-                "\(problem)", fix: problem.example.map { "ENV \($0)" } ?? "remove \(problem.variable)")
+                "\(problem)", fix: ContainerRules.fix(for: problem, unknown: unknown, set: "ENV "))
         }
         entrypoint(image, into: &sink)
         if let signal = image.stopSignal {

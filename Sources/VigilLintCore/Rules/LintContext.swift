@@ -4,9 +4,23 @@ import VigilCore
 /// Dockerfiles' images, the ignored rules.
 struct Context: Sendable {
     struct Image: Sendable {
-        var container: String?
+        var input: DockerfileInput
         var image: DockerImage
         var problems: [ConfigurationProblem]
+
+        /// A Dockerfile found in a directory covers the manifests in and below that directory.
+        var directory: String {
+            var parts = Substring(input.file)
+            while parts.hasPrefix("./") { parts = parts.dropFirst(2) }
+            guard let slash = parts.lastIndex(of: "/") else { return "" }
+            return String(parts[..<slash])
+        }
+
+        func covers(_ file: String) -> Bool {
+            var path = Substring(file)
+            while path.hasPrefix("./") { path = path.dropFirst(2) }
+            return directory.isEmpty ? !path.hasPrefix("/") && path != "-" : path.hasPrefix(directory + "/")
+        }
     }
 
     let objects: ObjectSet
@@ -38,11 +52,16 @@ struct Context: Sendable {
         self.autoscalers = autoscalers
     }
 
-    /// The image of a container: the Dockerfile given for its name, else the only unnamed one.
-    func image(for container: String) -> Image? {
-        if let named = images.first(where: { $0.container == container }) { return named }
-        let unnamed = images.filter { $0.container == nil && $0.image.mentionsVigil }
-        return unnamed.count == 1 ? unnamed[0] : nil
+    /// The image of a container in FILE: the Dockerfile given for its name; else the only one
+    /// given without a name; else the nearest Dockerfile found in a directory above FILE.
+    func image(for container: String, in file: String) -> Image? {
+        if let named = images.first(where: { $0.input.container == container }) { return named }
+        let unnamed = images.filter { $0.input.container == nil && $0.image.mentionsVigil }
+        let given = unnamed.filter(\.input.explicit)
+        if !given.isEmpty { return given.count == 1 ? given[0] : nil }
+        let covering = unnamed.filter { $0.covers(file) }
+        guard let nearest = covering.max(by: { $0.directory.count < $1.directory.count }) else { return nil }
+        return covering.filter { $0.directory.count == nearest.directory.count }.count == 1 ? nearest : nil
     }
 
     func budgets(for labels: [String: String]) -> [DisruptionBudget] {
@@ -66,7 +85,7 @@ struct Context: Sendable {
             Linter.checkAnnotation(workload.meta, into: &sink)
             if let pod = workload.pod {
                 let vigils = pod.containers.map { container in
-                    let image = image(for: container.name)
+                    let image = image(for: container.name, in: workload.meta.file)
                     return (VigilContainer(container, image: image?.image), image?.problems ?? [])
                 }.filter { $0.0.underVigil }
                 for (vigil, imageProblems) in vigils {

@@ -5,9 +5,11 @@ public struct DockerfileInput: Sendable {
     public var file: String
     public var text: String
     /// The container it builds (`--dockerfile NAME=PATH`); nil: every container, when it is the
-    /// only Dockerfile without a name.
+    /// only Dockerfile given without a name.
     public var container: String?
-    /// Given with `--dockerfile` (rather than found in a directory): linted even without vigil.
+    /// Given by name (`--dockerfile`, or as a path) rather than found in a directory: linted even
+    /// without vigil, and the image of every container. A Dockerfile found in a directory is the
+    /// image of the containers of the manifests in and below that directory.
     public var explicit: Bool
 
     public init(file: String, text: String, container: String? = nil, explicit: Bool) {
@@ -50,7 +52,7 @@ public enum Linter {
             var sink = FindingSink(file: input.file, kind: "Dockerfile", ignored: ignored)
             let problems = DockerfileRules.check(image, explicit: input.explicit, into: &sink)
             findings += sink.findings
-            images.append(Context.Image(container: input.container, image: image, problems: problems))
+            images.append(Context.Image(input: input, image: image, problems: problems))
         }
         let context = Context(objects: objects, images: images, ignored: ignored)
         // Workloads in slices, one per worker: each workload's rules read the others only.

@@ -65,26 +65,27 @@ enum ContainerRules {
                 fix: "args: the app's command line, without the shell")
         }
         if let signal = container.stopSignal {
-            stopSignal(signal, vigil.configuration, container: container.name, into: &sink)
+            stopSignal(
+                signal, named: "lifecycle.stopSignal", vigil.configuration, container: container.name, into: &sink)
         }
     }
 
     /// STOPSIGNAL or `lifecycle.stopSignal`: must be one of vigil's shutdown signals.
     static func stopSignal(
-        _ field: Field<String>, _ configuration: Configuration, container: String?, into sink: inout FindingSink
+        _ field: Field<String>, named name: String, _ configuration: Configuration, container: String?,
+        into sink: inout FindingSink
     ) {
         guard let number = SignalNames.parse(field.value) else {
             sink.report(
                 .stopSignalNotDrained, field, container: container,
-                "\(field.path) \(field.value) is not a signal vigil can catch",
-                fix: "\(field.path) SIGTERM")
+                "\(name) \(field.value) is not a signal vigil can catch", fix: "\(name) SIGTERM")
             return
         }
         guard !configuration.shutdownSignals.contains(number) else { return }
         let drained = configuration.shutdownSignals.map(SignalNames.name).joined(separator: ", ")
         sink.report(
             .stopSignalNotDrained, field, container: container,
-            "\(field.path) \(SignalNames.name(number)) is not a shutdown signal of vigil (\(drained)): vigil "
+            "\(name) \(SignalNames.name(number)) is not a shutdown signal of vigil (\(drained)): vigil "
                 + "forwards it to the app at once, without a drain",
             fix: "use SIGTERM, or add \(SignalNames.name(number)) to VIGIL_SHUTDOWN_SIGNALS")
     }

@@ -29,7 +29,7 @@ enum DockerfileRules {
         }
         entrypoint(image, into: &sink)
         if let signal = image.stopSignal {
-            ContainerRules.stopSignal(signal, parsed.configuration, container: nil, into: &sink)
+            ContainerRules.stopSignal(signal, named: "STOPSIGNAL", parsed.configuration, container: nil, into: &sink)
         }
         if let listen = parsed.configuration.listen {
             healthcheck(image, into: &sink)

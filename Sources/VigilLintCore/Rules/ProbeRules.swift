@@ -39,9 +39,11 @@ enum ProbeRules {
             if !reportedUnreachable, asked != .unknown, !isNotVigil(asked), unreachable(probe, vigil) {
                 reportedUnreachable = true
                 let listen = vigil.configuration.listen.map { ListenText.format($0) } ?? "off"
+                let setting = vigil.entry("VIGIL_LISTEN")
                 sink.report(
-                    .listenUnreachable, probe.handlerField, container: container.name,
-                    "\(key) cannot reach vigil: VIGIL_LISTEN is \(listen), kubelet connects to the pod IP",
+                    .listenUnreachable, at: setting?.valueMark ?? probe.handlerField.mark,
+                    field: setting.map { $0.path + ".value" } ?? probe.handlerField.path, container: container.name,
+                    "VIGIL_LISTEN is \(listen), but kubelet connects to the pod IP: \(key) cannot reach vigil",
                     fix: "VIGIL_LISTEN=:\(vigil.listenPort ?? 7979)")
             }
             report(asked, role: role, key: key, probe: probe, vigil, into: &sink)

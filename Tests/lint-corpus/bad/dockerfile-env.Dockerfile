@@ -1,0 +1,10 @@
+# ENV values are checked like a manifest's env.
+FROM debian:bookworm-slim
+COPY out/vigil /usr/local/bin/vigil
+ENV VIGIL_CHECK_APP=http://127.0.0.1:8080/healthz \
+    VIGIL_DRAIN_DELAY=5sec VIGIL_CHECK_APP_TIMOUT=2s
+EXPOSE 7979 8080
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s CMD ["/usr/local/bin/vigil", "probe", "ready"]
+ENTRYPOINT ["/usr/local/bin/vigil", "--"]
+CMD ["/app/server", "--port", "8080"]

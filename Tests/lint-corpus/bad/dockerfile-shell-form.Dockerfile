@@ -1,0 +1,9 @@
+# Shell form: /bin/sh -c is PID 1 and CMD is ignored.
+FROM debian:bookworm-slim
+COPY out/vigil /usr/local/bin/vigil
+ENV VIGIL_CHECK_APP=http://127.0.0.1:8080/healthz \
+    VIGIL_DRAIN_DELAY=5s
+EXPOSE 7979 8080
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=10s CMD ["/usr/local/bin/vigil", "probe", "ready"]
+ENTRYPOINT /usr/local/bin/vigil -- /app/server --port 8080

@@ -1,0 +1,10 @@
+# docker stop sends SIGINT, which vigil forwards without a drain.
+FROM debian:bookworm-slim
+COPY out/vigil /usr/local/bin/vigil
+ENV VIGIL_CHECK_APP=http://127.0.0.1:8080/healthz \
+    VIGIL_DRAIN_DELAY=5s
+EXPOSE 7979 8080
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=10s CMD ["/usr/local/bin/vigil", "probe", "ready"]
+ENTRYPOINT ["/usr/local/bin/vigil", "--"]
+CMD ["/app/server", "--port", "8080"]

@@ -19,6 +19,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 python3 -c 'import pytest, pytest_timeout, prometheus_client, yaml' 2>/dev/null ||
     python3 -m pip install -q pytest pytest-timeout prometheus_client pyyaml
+python3 -c 'import junitparser, kubernetes_validate' 2>/dev/null ||
+    python3 -m pip install -q junitparser kubernetes-validate   # Tests/lint: JUnit and the Kubernetes schema
 
 echo "== swift format lint --strict (.swift-format), lines of at most 120 columns"
 swift format lint --strict --recursive --parallel Package.swift Sources Tests
@@ -31,12 +33,15 @@ swift test 2>&1 | tail -n 30
 echo "== static release build"
 ./scripts/build-static.sh
 
+echo "== vigil-lint (release)"
+swift build -c release --product vigil-lint 2>&1 | tail -n 3
+
 export VIGIL_BIN="$PWD/out/vigil"
 echo "== black-box, container and load-balancer tests"
 # One pytest per suite, so that each reports on its own and one failing does not hide the others.
 # pytest.ini puts the shared helpers (Tests/support) on the path and sets the timeouts.
 status=0
-for suite in Tests/integration Tests/e2e Tests/container; do
+for suite in Tests/integration Tests/e2e Tests/container Tests/lint; do
     echo "== pytest $suite"
     python3 -m pytest -q "$suite" "$@" || status=1
 done

@@ -86,16 +86,24 @@ struct Inputs {
 
     /// UTF-8 text (a BOM dropped); NUL bytes or invalid UTF-8 make it a binary file.
     mutating func decode(_ data: Data, file: String) -> String? {
-        var bytes = [UInt8](data)[...]
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
-        if bytes.contains(0) {
+        enum Decoded {
+            case text(String)
+            case binary
+            case notUTF8
+        }
+        let decoded: Decoded = data.withUnsafeBytes { raw in
+            var bytes = raw.bindMemory(to: UInt8.self)[...]
+            if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { bytes = bytes.dropFirst(3) }
+            if bytes.contains(0) { return .binary }
+            return String(validating: bytes, as: UTF8.self).map { .text($0) } ?? .notUTF8
+        }
+        switch decoded {
+        case .text(let text): return text
+        case .binary:
             problems.append(Report.InputProblem(file: file, mark: nil, message: "a binary file (NUL bytes), not YAML"))
-            return nil
-        }
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        case .notUTF8:
             problems.append(Report.InputProblem(file: file, mark: nil, message: "not UTF-8 text"))
-            return nil
         }
-        return text
+        return nil
     }
 }

@@ -38,12 +38,11 @@ enum ManifestParser {
         /// Cuts TEXT before `---` lines (document starts, which libyaml honours even inside block
         /// scalars) into about COUNT chunks of similar size.
         static func split(_ text: String, into count: Int) -> [Chunk] {
-            let bytes = Array(text.utf8)
-            var starts: [(offset: Int, line: Int)] = [(0, 1)]
-            var line = 1
-            var index = 0
-            while index < bytes.count {
-                if bytes[index] == 0x0A {
+            var text = text
+            return text.withUTF8 { bytes in
+                var starts: [(offset: Int, line: Int)] = [(0, 1)]
+                var line = 1
+                for index in bytes.indices where bytes[index] == 0x0A {
                     line += 1
                     let next = index + 1
                     if next + 2 < bytes.count, bytes[next] == 0x2D, bytes[next + 1] == 0x2D, bytes[next + 2] == 0x2D,
@@ -52,21 +51,22 @@ enum ManifestParser {
                         starts.append((next, line))
                     }
                 }
-                index += 1
+                let target = max(1, bytes.count / count)
+                var chunks: [Chunk] = []
+                var chunkStart = starts[0]
+                func chunk(to end: Int) -> Chunk {
+                    Chunk(
+                        text: String(
+                            decoding: UnsafeBufferPointer(rebasing: bytes[chunkStart.offset..<end]), as: UTF8.self),
+                        firstLine: chunkStart.line)
+                }
+                for start in starts.dropFirst() where start.offset - chunkStart.offset >= target {
+                    chunks.append(chunk(to: start.offset))
+                    chunkStart = start
+                }
+                chunks.append(chunk(to: bytes.count))
+                return chunks
             }
-            let target = max(1, bytes.count / count)
-            var chunks: [Chunk] = []
-            var chunkStart = starts[0]
-            for start in starts.dropFirst() where start.offset - chunkStart.offset >= target {
-                chunks.append(Chunk(text: slice(bytes, chunkStart.offset, start.offset), firstLine: chunkStart.line))
-                chunkStart = start
-            }
-            chunks.append(Chunk(text: slice(bytes, chunkStart.offset, bytes.count), firstLine: chunkStart.line))
-            return chunks
-        }
-
-        static func slice(_ bytes: [UInt8], _ from: Int, _ to: Int) -> String {
-            String(decoding: bytes[from..<to], as: UTF8.self)
         }
     }
 }

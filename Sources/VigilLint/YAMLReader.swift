@@ -106,35 +106,41 @@ enum YAMLReader {
 
     /// The line where flow nesting (`[`, `{` outside quotes and comments) passes the limit.
     static func tooDeep(_ text: String) -> Int? {
-        var depth = 0
-        var line = 1
-        var quote: UInt8? = nil
-        var comment = false
-        var previous: UInt8 = 0x0A
-        for byte in text.utf8 {
-            defer { previous = byte }
-            if byte == 0x0A {
-                line += 1
-                comment = false
-                continue
+        var text = text
+        return text.withUTF8 { bytes in
+            var depth = 0
+            var line = 1
+            var quote: UInt8 = 0
+            var comment = false
+            var previous: UInt8 = 0x0A
+            for byte in bytes {
+                defer { previous = byte }
+                if byte == 0x0A {
+                    line += 1
+                    comment = false
+                    continue
+                }
+                if comment { continue }
+                if quote != 0 {
+                    if byte == quote && !(quote == 0x22 && previous == 0x5C) { quote = 0 }
+                    continue
+                }
+                switch byte {
+                case 0x23:  // `#` after a space starts a comment
+                    comment = previous == 0x20 || previous == 0x0A || previous == 0x09
+                case 0x22, 0x27:  // a quote where a scalar can start: after space, [, {, ",", ":" or "-"
+                    switch previous {
+                    case 0x20, 0x09, 0x0A, 0x5B, 0x7B, 0x2C, 0x3A, 0x2D: quote = byte
+                    default: break
+                    }
+                case 0x5B, 0x7B:
+                    depth += 1
+                    if depth > maximumFlowDepth { return line }
+                case 0x5D, 0x7D: depth = max(0, depth - 1)
+                default: break
+                }
             }
-            if comment { continue }
-            if let open = quote {
-                if byte == open && !(open == 0x22 && previous == 0x5C) { quote = nil }
-                continue
-            }
-            switch byte {
-            case 0x23:  // `#` after a space starts a comment
-                if previous == 0x20 || previous == 0x0A || previous == 0x09 { comment = true }
-            case 0x22, 0x27:  // a quote where a scalar can start
-                if [0x20, 0x09, 0x0A, 0x5B, 0x7B, 0x2C, 0x3A, 0x2D].contains(previous) { quote = byte }
-            case 0x5B, 0x7B:
-                depth += 1
-                if depth > maximumFlowDepth { return line }
-            case 0x5D, 0x7D: depth = max(0, depth - 1)
-            default: break
-            }
+            return nil
         }
-        return nil
     }
 }

@@ -26,7 +26,7 @@ import time
 
 from vigiltest.paths import VIGIL
 
-from . import fleet, forwarding, probes, rolling, sizes, start
+from . import fleet, forwarding, lint, probes, rolling, sizes, start
 from .common import PROCS, TMP, Helpers, discover, log
 
 COLUMNS = ["vigil", "tini", "tini-static", "dumb-init", "catatonit", "other"]
@@ -111,6 +111,7 @@ def main(argv=None):
         rows.append(fleet_rows[3])
         if not args.skip_rolling:
             rows.append(rolling.run(replacements, smoke))
+        rows.append(lint.run(smoke))
     except AssertionError as error:  # Broken, or a wait of the support package that failed
         print(f"bench: BROKEN: {error}", file=sys.stderr, flush=True)
         return 1

@@ -6,6 +6,9 @@ import PackageDescription
 // - CVigilSystem / VigilSystem: the process layer (signals, spawn, reaping, syscalls).
 // - VigilAgent: the running agent on SwiftNIO (checks, probe server, client commands, logging).
 // - vigil: the executable's entry point and command line.
+// vigil-lint, the gitops gate (docs/gitops.md), is a second executable that the agent never links:
+// - VigilLintCore: its rules, the YAML-to-model mapping and the reports, on VigilCore. No I/O.
+// - VigilLint: files, stdin and Yams (libyaml, Foundation) around it; vigil-lint: its main.swift.
 let package = Package(
     name: "vigil",
     products: [

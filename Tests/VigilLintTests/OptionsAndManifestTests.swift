@@ -28,6 +28,7 @@ import VigilCore
         (["--bogus", "a"], "unknown option --bogus (see vigil-lint --help)"),
         (["a", "--format"], "--format needs a value"),
         (["rules", "a"], "vigil-lint rules: unexpected argument a"),
+        (["rules", "--format", "sarif"], "--format sarif: use text, json or markdown"),
     ])
     func usageErrors(_ arguments: [String], _ message: String) {
         #expect(throws: LintOptions.UsageError(description: message)) { try LintOptions.parse(arguments) }

@@ -102,6 +102,9 @@ public struct LintOptions: Equatable, Sendable {
         if options.command == .rules, let extra = options.paths.first {
             throw UsageError(description: "vigil-lint rules: unexpected argument \(extra)")
         }
+        if options.command == .rules, options.format == .sarif || options.format == .junit {
+            throw UsageError(description: "--format \(options.format.rawValue): use text, json or markdown")
+        }
         if options.command == .lint, options.format == .markdown {
             throw UsageError(description: "--format markdown is for `vigil-lint rules`")
         }

@@ -29,6 +29,8 @@ public struct Agent: Sendable {
 
     /// Never returns: vigil exits from the event loop with the app's code.
     public func run() -> Never {
+        // Before any thread exists: the notify socket, and its name in the environment the app inherits.
+        let notifySocket = configuration.notify ? Self.openNotifySocket(configuration) : nil
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let logger = logger
@@ -51,10 +53,35 @@ public struct Agent: Sendable {
             Files.writeAll(2, Array("vigil: error: \(problem)\n".utf8))
             exit(2)
         }
+        if let notifySocket, let bound = try? loop.submit({ NIOLoopBound(parts.value.notify!, eventLoop: loop) }).wait()
+        {
+            NotifyListener.startReading(notifySocket, loop: loop, bound: bound)
+        }
         loop.execute { parts.value.start() }
         SignalLoop(registry: registry) { signal, sender in
             loop.execute { parts.value.supervisor.received(signal, from: sender) }
         }.run()
+    }
+}
+
+extension Agent {
+    /// `@vigil-notify-<pid>`, given to the app as `NOTIFY_SOCKET` (and `WATCHDOG_USEC`); exit 2
+    /// when it cannot be made.
+    static func openNotifySocket(_ configuration: Configuration) -> NotifySocket {
+        do {
+            let socket = try NotifySocket.open(name: "vigil-notify-\(getpid())")
+            setenv("NOTIFY_SOCKET", socket.address, 1)
+            if let watchdog = configuration.notifyWatchdog {
+                setenv("WATCHDOG_USEC", String(watchdog.milliseconds * 1000), 1)
+            }
+            return socket
+        } catch {
+            let problem = ConfigurationProblem(
+                variable: "VIGIL_NOTIFY", value: "true", message: "cannot open the notify socket: \(error)",
+                example: "VIGIL_NOTIFY=false")
+            Files.writeAll(2, Array("vigil: error: \(problem)\n".utf8))
+            exit(2)
+        }
     }
 }
 
@@ -68,6 +95,10 @@ final class AgentParts {
     let supervisor: AppSupervisor
     let execProcesses: ExecCheckProcesses
     let server: ProbeServer?
+    /// sd_notify, with `VIGIL_NOTIFY=true`.
+    let notify: NotifyListener?
+    /// vigil's start, for `process_start_time_seconds`.
+    let startedAtWallMilliseconds = Clock.wallMilliseconds
 
     init(_ agent: Agent, loop: EventLoop, registry: ChildRegistry) {
         let configuration = agent.configuration
@@ -76,7 +107,9 @@ final class AgentParts {
         self.configuration = configuration
         self.logger = logger
         health = HealthMonitor(
-            checks: configuration.checks, minReady: configuration.minReady, loop: loop, logger: logger)
+            checks: configuration.checks, minReady: configuration.minReady,
+            notify: configuration.notify ? NotifyFact(watchdog: configuration.notifyWatchdog) : nil, loop: loop,
+            logger: logger)
         execProcesses = ExecCheckProcesses(registry: registry, inherited: agent.inherited)
         let executor = CheckExecutor(
             loop: loop, resolver: AddressResolver(threadPool: ResolverThreads().pool), processes: execProcesses)
@@ -86,6 +119,10 @@ final class AgentParts {
             loop: loop, logger: logger, registry: registry, inherited: agent.inherited, health: health,
             checks: checks, drain: DrainWatcher(loop: loop, ports: configuration.drainPorts, logger: logger))
         server = configuration.listen.map { _ in ProbeServer(loop: loop, limits: .init(), logger: logger) }
+        notify =
+            configuration.notify
+            ? NotifyListener(health: health, logger: logger, appGroup: { [unowned supervisor] in supervisor.appPid })
+            : nil
         health.onLivenessFailed = { [unowned supervisor] in supervisor.livenessFailed() }
         supervisor.onExit = { [unowned self] code in self.exit(code) }
         supervisor.onFinalCleanup = { [unowned self] in
@@ -117,9 +154,13 @@ final class AgentParts {
 
 extension AgentParts: ProbeServerHost {
     func snapshot() -> AgentSnapshot {
-        AgentSnapshot(
+        var snapshot = AgentSnapshot(
             health: health.model, moment: health.now(), appPid: supervisor.appPid, restarts: supervisor.restarts,
             details: configuration.details, admin: configuration.admin, adminToken: configuration.adminToken)
+        snapshot.identity = Identity(
+            appVersion: configuration.version, startedAtWallMilliseconds: startedAtWallMilliseconds,
+            lastExitCode: supervisor.lastExitCode)
+        return snapshot
     }
 
     func passes(_ probe: Probe) -> Bool { health.passes(probe) }

@@ -17,7 +17,7 @@ if arguments.count > 2 && arguments[1] == ExecCheckRunner.argument {
     ExecCheckRunner.run(Array(arguments.dropFirst(3)), inherited: inherited)
 }
 
-let version = "0.1.0"
+let version = VigilBuild.version
 
 func fail(_ message: String, code: Int32) -> Never {
     Files.writeAll(2, Array("vigil: \(message)\n".utf8))
@@ -82,6 +82,9 @@ case .manifest(let request):
     } catch {
         fail("manifest: \(error)", code: 2)
     }
+case .wait(let request):
+    // A pipeline's command about another instance: this environment's settings play no part.
+    exit(WaitCommand.run(request))
 case .run(let command):
     if !parsed.problems.isEmpty { reportProblemsAndExit() }
     let configuration = parsed.configuration

@@ -144,6 +144,32 @@ import Testing
         loop.advanceTime(by: .milliseconds(1))
         #expect(runs.pending.count == 1)
     }
+
+    @Test func startIntervalUntilTheFirstPassThenInterval() {
+        let loop = EmbeddedEventLoop()
+        var spec = checkSpec("db", interval: .seconds(10))
+        spec.startInterval = .milliseconds(200)
+        let health = HealthMonitor(checks: [spec], minReady: .zero, loop: loop, logger: CapturedLog().logger)
+        let runs = ManualRuns(loop)
+        CheckScheduler(loop: loop, health: health, logger: CapturedLog().logger, runner: runs.run).start()
+        loop.run()
+        runs.pending.removeFirst().succeed(failed())
+        loop.advanceTime(by: .milliseconds(200))
+        #expect(runs.pending.count == 1, "START_INTERVAL while the check has not passed")
+        runs.pending.removeFirst().succeed(passed())
+        loop.advanceTime(by: .milliseconds(9_999))
+        #expect(runs.pending.isEmpty, "INTERVAL once it passed")
+        loop.advanceTime(by: .milliseconds(1))
+        #expect(runs.pending.count == 1)
+        runs.pending.removeFirst().succeed(failed())
+        loop.advanceTime(by: .milliseconds(200))
+        #expect(runs.pending.isEmpty, "a later failure keeps INTERVAL")
+        health.resetForRestart()
+        loop.advanceTime(by: .milliseconds(9_800))
+        runs.pending.removeFirst().succeed(failed())
+        loop.advanceTime(by: .milliseconds(200))
+        #expect(runs.pending.count == 1, "START_INTERVAL again after the app restarted")
+    }
 }
 
 @Suite struct CheckSpreadTests {

@@ -34,6 +34,29 @@ import Testing
         #expect(checks[0].expectStatus.contains(302) && !checks[0].expectStatus.contains(301))
     }
 
+    @Test func startInterval() throws {
+        let parsed = ConfigurationParser.parse([
+            "VIGIL_CHECK_DB": "tcp://127.0.0.1:5432", "VIGIL_CHECK_DB_START_INTERVAL": "500ms",
+            "VIGIL_CHECK_WEB": "tcp://127.0.0.1:80",
+        ])
+        #expect(parsed.problems == [])
+        let db = try #require(parsed.configuration.checks.first { $0.name == "db" })
+        #expect(db.startInterval == .milliseconds(500))
+        #expect(db.interval(hasPassed: false) == .milliseconds(500) && db.interval(hasPassed: true) == .seconds(5))
+        #expect(parsed.effective.contains { $0.name == "VIGIL_CHECK_DB_START_INTERVAL" && $0.value == "500ms" })
+        #expect(!parsed.effective.contains { $0.name == "VIGIL_CHECK_WEB_START_INTERVAL" })
+        let bad = ConfigurationParser.parse([
+            "VIGIL_CHECK_DB": "tcp://127.0.0.1:5432", "VIGIL_CHECK_DB_START_INTERVAL": "0s",
+        ])
+        #expect(
+            bad.problems.map(\.description) == [
+                "VIGIL_CHECK_DB_START_INTERVAL=\"0s\": must be more than 0s; example: VIGIL_CHECK_DB_START_INTERVAL=1s"
+            ])
+        let orphan = ConfigurationParser.parse(["VIGIL_CHECK_DB_START_INTERVAL": "1s"])
+        #expect(orphan.problems.map(\.variable) == ["VIGIL_CHECK_DB_START_INTERVAL"])
+        #expect(orphan.problems.first?.message.contains("option START_INTERVAL of check db") == true)
+    }
+
     @Test func everyProblemAtOnceWithExactMessages() {
         let parsed = ConfigurationParser.parse([
             "VIGIL_DRIAN_DELAY": "3s",

@@ -363,6 +363,9 @@ VIGIL_RESTART_UNHEALTHY=false   default
 VIGIL_DETAILS=local             default
 VIGIL_ADMIN=local               default
 VIGIL_ADMIN_TOKEN=              default
+VIGIL_VERSION=                  default
+VIGIL_NOTIFY=false              default
+VIGIL_NOTIFY_WATCHDOG=0s        default
 """
 
 
@@ -403,6 +406,9 @@ VIGIL_RESTART_UNHEALTHY=false                 default
 VIGIL_DETAILS=local                           default
 VIGIL_ADMIN=token                             environment
 VIGIL_ADMIN_TOKEN=(set, hidden)               environment
+VIGIL_VERSION=                                default
+VIGIL_NOTIFY=false                            default
+VIGIL_NOTIFY_WATCHDOG=0s                      default
 VIGIL_CHECK_BEAT=file:///tmp/beat             environment
 VIGIL_CHECK_BEAT_PROBES=ready                 default
 VIGIL_CHECK_BEAT_INTERVAL=5s                  default

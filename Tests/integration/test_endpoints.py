@@ -269,7 +269,7 @@ def test_index_and_unknown_paths(agent):
   /startupz              startup
   /livez/<check> …       one check   (?verbose, ?exclude=<check>, ?format=json)
   /status                every check (?format=json)
-  /metrics               Prometheus text format
+  /metrics               Prometheus text format (OpenMetrics when asked)
   POST/DELETE /drain     start or end a manual drain
 """
     for path in ("/nope", "/readyz/db/extra", "/metricsz", "/status/db", "/drain/now"):
@@ -324,7 +324,8 @@ RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
 
 
 def validate_document(doc, probe):
-    assert list(doc) == ["probe", "status", "items", "probes", "draining", "app", "checks", "time"]
+    assert list(doc) == ["probe", "status", "items", "probes", "draining", "notify", "app", "version", "checks",
+                         "time"]
     assert doc["probe"] == probe
     assert doc["status"] in ("pass", "fail")
     for item in doc["items"]:
@@ -334,7 +335,9 @@ def validate_document(doc, probe):
     assert set(doc["probes"]) == {"startup", "live", "ready"}
     assert all(v in ("pass", "fail") for v in doc["probes"].values())
     assert doc["draining"] is False or isinstance(doc["draining"], str)
-    assert list(doc["app"]) == ["running", "pid", "restarts"]
+    assert list(doc["app"]) == ["running", "pid", "restarts", "last_exit_code"]
+    assert doc["notify"] is None or list(doc["notify"]) == ["state", "status"]
+    assert list(doc["version"]) == ["vigil", "app"]
     assert isinstance(doc["app"]["running"], bool) and isinstance(doc["app"]["restarts"], int)
     for c in doc["checks"]:
         assert list(c) == ["name", "kind", "status", "probes", "consecutive_successes", "consecutive_failures",
@@ -454,6 +457,7 @@ def test_metrics(db_down):
         "vigil_check_up": "gauge", "vigil_check_runs": "counter", "vigil_check_failures": "counter",
         "vigil_check_duration_seconds": "gauge", "vigil_startup": "gauge", "vigil_live": "gauge",
         "vigil_ready": "gauge", "vigil_draining": "gauge", "vigil_app_up": "gauge", "vigil_app_restarts": "counter",
+        "vigil_app_last_exit_code": "gauge", "vigil_build_info": "gauge", "process_start_time_seconds": "gauge",
     }
     for family in families.values():
         assert family.documentation, family.name

@@ -24,8 +24,8 @@ HOSTILE = [
     "unix://", "ftp://x/", "200-199", "99-600", "1000-1", "200,,", "x" * 100_000, "9" * 100_000,
 ]
 
-OPTIONS = ["PROBES", "INTERVAL", "TIMEOUT", "FAILURES", "SUCCESSES", "DELAY", "EXPECT_STATUS", "EXPECT_BODY",
-           "MAX_AGE"]
+OPTIONS = ["PROBES", "INTERVAL", "START_INTERVAL", "TIMEOUT", "FAILURES", "SUCCESSES", "DELAY", "EXPECT_STATUS",
+           "EXPECT_BODY", "MAX_AGE"]
 
 
 def global_settings():

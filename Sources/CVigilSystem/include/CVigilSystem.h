@@ -58,6 +58,15 @@ __attribute__((noreturn)) void cvigil_die_like(int signo);
 /// pipe2(O_CLOEXEC), which Swift cannot see without _GNU_SOURCE.
 int cvigil_pipe_cloexec(int fds[2]);
 
+/// sd_notify: an abstract-namespace (`@name`) unix datagram socket with SO_PASSCRED, close-on-exec.
+/// Returns the descriptor, or -1 with errno set.
+int cvigil_notify_socket(const char *name);
+
+/// Blocks for one datagram (at most `capacity` bytes kept); `sender` gets its pid from
+/// SCM_CREDENTIALS (0 when none) and `sender_group` that pid's process group (-1 when unknown).
+/// Passed descriptors are closed. Returns the length kept, or -1 with errno set.
+ssize_t cvigil_notify_receive(int fd, void *buffer, size_t capacity, pid_t *sender, pid_t *sender_group);
+
 int cvigil_wifexited(int status);
 int cvigil_wexitstatus(int status);
 int cvigil_wifsignaled(int status);

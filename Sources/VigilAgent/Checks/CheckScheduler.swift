@@ -3,9 +3,10 @@ import NIOCore
 import VigilCore
 
 /// Runs every check on its own schedule: the first run after its DELAY, the next one INTERVAL
-/// after the previous one started (or at once when it ran longer). Results go to the health
-/// monitor, unless the app restarted while the run was in flight: each run carries the
-/// generation it started in, and a stale one records nothing into the new app's health.
+/// (START_INTERVAL until it first passed) after the previous one started (or at once when it ran
+/// longer). Results go to the health monitor, unless the app restarted while the run was in
+/// flight: each run carries the generation it started in, and a stale one records nothing into
+/// the new app's health.
 final class CheckScheduler {
     typealias Runner = (CheckSpec) -> EventLoopFuture<CheckResult>
 
@@ -32,7 +33,7 @@ final class CheckScheduler {
         let checks = health.model.checks
         for (index, check) in checks.enumerated() {
             let spec = check.spec
-            let offset = Self.firstRunOffset(index: index, of: checks.count, interval: spec.interval)
+            let offset = Self.firstRunOffset(index: index, of: checks.count, interval: spec.interval(hasPassed: false))
             loop.assumeIsolated().scheduleTask(in: .milliseconds((spec.delay + offset).milliseconds)) {
                 self.runOnce(index, spec)
             }
@@ -63,7 +64,9 @@ final class CheckScheduler {
             } else {
                 self.logger.debug("check \(spec.name): dropped a run that started before the app restarted")
             }
-            let wait = max(.zero, .milliseconds(spec.interval.milliseconds) - (self.loop.now - started))
+            // START_INTERVAL until the check has passed since the app (re)started.
+            let interval = spec.interval(hasPassed: self.health.model.checks[index].hasPassed)
+            let wait = max(.zero, .milliseconds(interval.milliseconds) - (self.loop.now - started))
             self.loop.assumeIsolated().scheduleTask(in: wait) { self.runOnce(index, spec) }
         }
     }

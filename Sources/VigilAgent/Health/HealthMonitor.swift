@@ -14,10 +14,10 @@ final class HealthMonitor {
     /// Set by the composition root: the supervisor's reaction to failed liveness.
     var onLivenessFailed: () -> Void = {}
 
-    init(checks: [CheckSpec], minReady: Duration, loop: EventLoop, logger: Logger) {
+    init(checks: [CheckSpec], minReady: Duration, notify: NotifyFact? = nil, loop: EventLoop, logger: Logger) {
         self.loop = loop
         self.logger = logger
-        self.model = HealthModel(checks: checks, minReady: minReady, at: Self.moment(on: loop))
+        self.model = HealthModel(checks: checks, minReady: minReady, notify: notify, at: Self.moment(on: loop))
     }
 
     /// The loop's monotonic clock (virtual under `EmbeddedEventLoop`) and the wall clock to show.
@@ -43,6 +43,8 @@ final class HealthMonitor {
     func setDraining(_ reason: DrainReason?) { apply(model.setDraining(reason, at: now())) }
 
     func resetForRestart() { apply(model.resetForRestart(at: now())) }
+
+    func notified(_ message: NotifyMessage) { apply(model.notified(message, at: now())) }
 
     // MARK: - Effects
 
@@ -72,6 +74,7 @@ final class HealthMonitor {
     private func scheduleMinReadyTick() {
         minReadyTimer?.cancel()
         minReadyTimer = nil
+        // MIN_READY's end or the sd_notify watchdog's, whichever comes first.
         let moment = now()
         guard let deadline = model.nextDeadline(at: moment) else { return }
         let delay = max(0, deadline - moment.monotonicMilliseconds) + 1

@@ -48,6 +48,8 @@ final class AppSupervisor {
 
     var appPid: Int32? { machine.appPid }
     var restarts: Int { machine.restarts }
+    /// The exit code of the app's last run, for `/metrics` and `/status`.
+    private(set) var lastExitCode: Int32? = nil
 
     func start() { perform(machine.start()) }
 
@@ -187,6 +189,7 @@ final class AppSupervisor {
             perform(machine.handle(.started(pid: pid)))
         case .failure(let error):
             let termination = Termination.spawnFailed(errno: error.errno)
+            lastExitCode = termination.exitCode
             let what = termination.exitCode == 127 ? "command not found" : "not executable"
             logger.error("\(command[0]): \(what) (\(error))")
             perform(machine.handle(.childExited(termination, readyFor: .zero, at: now)))
@@ -194,6 +197,7 @@ final class AppSupervisor {
     }
 
     private func appExited(_ termination: Termination) {
+        lastExitCode = termination.exitCode
         let actions = machine.handle(.childExited(termination, readyFor: health.readyFor, at: now))
         drain.cancel()
         health.setProcessRunning(false)

@@ -8,6 +8,7 @@ public enum Invocation: Equatable, Sendable {
     case status(json: Bool, timeout: Duration)
     case drain(cancel: Bool, timeout: Duration)
     case manifest(ManifestRequest)
+    case wait(WaitRequest)
 
     public struct UsageError: Error, Equatable, CustomStringConvertible {
         public let description: String
@@ -60,6 +61,8 @@ public enum Invocation: Equatable, Sendable {
             return .drain(cancel: flags.contains("--cancel"), timeout: timeout)
         case "manifest":
             return .manifest(try parseManifest(rest))
+        case "wait":
+            return .wait(try parseWait(rest))
         default:
             if first.hasPrefix("-") {
                 throw UsageError(
@@ -127,6 +130,9 @@ public enum Invocation: Equatable, Sendable {
           vigil manifest --name NAME --image IMAGE [--port 8080] [--replicas 3]
                                           a Deployment, Service and PodDisruptionBudget that fit
                                           this environment (check them with vigil-lint)
+          vigil wait URL [--ready-for 10s] [--version V] [--timeout 5m]
+                                          wait until the vigil at URL is ready (at version V) for
+                                          --ready-for: a blue-green gate; exit 0, 1 at --timeout
           vigil --help | --version
 
         CONFIGURATION (environment; see docs/configuration.md)

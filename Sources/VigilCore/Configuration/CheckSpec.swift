@@ -92,6 +92,8 @@ public struct CheckSpec: Equatable, Sendable {
     public var target: CheckTarget
     public var probes: Set<Probe> = [.ready]
     public var interval: Duration = .seconds(5)
+    /// The interval until the check first passes (since the app started); nil: `interval`.
+    public var startInterval: Duration? = nil
     public var timeout: Duration = .seconds(1)
     public var failures: Int = 3
     public var successes: Int = 1
@@ -106,4 +108,8 @@ public struct CheckSpec: Equatable, Sendable {
     }
 
     public func feeds(_ probe: Probe) -> Bool { probes.contains(probe) }
+
+    /// The time from the start of one run to the next: `START_INTERVAL` until the check has
+    /// passed once since the app (re)started, `INTERVAL` after.
+    public func interval(hasPassed: Bool) -> Duration { hasPassed ? interval : startInterval ?? interval }
 }

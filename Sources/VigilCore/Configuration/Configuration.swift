@@ -40,6 +40,12 @@ public struct Configuration: Sendable {
     public var details: DetailsPolicy = .local
     public var admin: AdminPolicy = .local
     public var adminToken: String? = nil
+    /// `VIGIL_VERSION`: the app's version as the pipeline names it (blue-green identity).
+    public var version: String? = nil
+    /// `VIGIL_NOTIFY`: give the app `NOTIFY_SOCKET` and hear its sd_notify messages.
+    public var notify: Bool = false
+    /// `VIGIL_NOTIFY_WATCHDOG`: liveness fails without a `WATCHDOG=1` within this; nil: off.
+    public var notifyWatchdog: Duration? = nil
 
     public init() {}
 

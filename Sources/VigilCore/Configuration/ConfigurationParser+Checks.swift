@@ -13,14 +13,17 @@ extension ConfigurationParser {
         return Settings.checkPrefix + parts[2]
     }
 
-    /// `VIGIL_CHECK_DB_TIMEOUT` → ("DB", "TIMEOUT") when it ends in a known option.
+    /// `VIGIL_CHECK_DB_TIMEOUT` → ("DB", "TIMEOUT") when it ends in a known option. Of several
+    /// (`_START_INTERVAL` also ends in `_INTERVAL`), one whose check is set wins, then the longest option.
     func splitOption(_ key: String) -> (check: String, option: Setting)? {
         let rest = key.dropFirst(Settings.checkPrefix.count)
+        var splits: [(check: String, option: Setting)] = []
         for option in Settings.checkOptions where rest.hasSuffix("_" + option.name) {
             let check = rest.dropLast(option.name.count + 1)
-            if !check.isEmpty { return (String(check), option) }
+            if !check.isEmpty { splits.append((String(check), option)) }
         }
-        return nil
+        return splits.first { environment[Settings.checkPrefix + $0.check] != nil }
+            ?? splits.max { $0.option.name.count < $1.option.name.count }
     }
 
     mutating func parseChecks() {
@@ -136,13 +139,14 @@ extension ConfigurationParser {
             }
             guard !probes.isEmpty else { return "not a comma-separated list of startup, live, ready" }
             check.probes = probes
-        case "INTERVAL", "TIMEOUT", "DELAY", "MAX_AGE":
+        case "INTERVAL", "START_INTERVAL", "TIMEOUT", "DELAY", "MAX_AGE":
             guard let duration = DurationText.parse(value) else {
                 return DurationText.problem(value)
             }
             if option != "DELAY" && duration <= .zero { return "must be more than 0s" }
             switch option {
             case "INTERVAL": check.interval = duration
+            case "START_INTERVAL": check.startInterval = duration
             case "TIMEOUT": check.timeout = duration
             case "DELAY": check.delay = duration
             default:
@@ -177,6 +181,11 @@ extension ConfigurationParser {
         var options: [(String, String)] = [
             ("PROBES", Probe.allCases.filter(check.probes.contains).map(\.rawValue).joined(separator: ",")),
             ("INTERVAL", DurationText.format(check.interval)),
+        ]
+        if let startInterval = check.startInterval {
+            options.append(("START_INTERVAL", DurationText.format(startInterval)))
+        }
+        options += [
             ("TIMEOUT", DurationText.format(check.timeout)),
             ("FAILURES", String(check.failures)),
             ("SUCCESSES", String(check.successes)),

@@ -19,6 +19,7 @@ public struct ConfigurationParser {
         parseChecks()
         reportUnknownNames()
         crossValidate()
+        validateNotify()
         problems.sort { $0.variable < $1.variable }
         return ParsedConfiguration(
             configuration: configuration, effective: effective, problems: problems, warnings: warnings())
@@ -142,8 +143,16 @@ public struct ConfigurationParser {
         case "VIGIL_ADMIN_TOKEN":
             configuration.adminToken = value.isEmpty ? nil : value
             return nil
-        default:
+        case "VIGIL_VERSION":
+            // A label value and a line of /status: printable, and short enough to read.
+            guard value.utf8.count <= 128 else { return "longer than 128 bytes" }
+            guard value.unicodeScalars.allSatisfy({ $0.value >= 32 && $0.value != 127 }) else {
+                return "must not hold control characters"
+            }
+            configuration.version = value.isEmpty ? nil : value
             return nil
+        default:
+            return applyNotify(name, value)
         }
     }
 
@@ -180,6 +189,8 @@ public struct ConfigurationParser {
         case "VIGIL_RESTART_LIMIT": return String(c.restartLimit)
         case "VIGIL_RESTART_WINDOW": return DurationText.format(c.restartWindow)
         case "VIGIL_RESTART_UNHEALTHY": return String(c.restartUnhealthy)
+        case "VIGIL_NOTIFY": return String(c.notify)
+        case "VIGIL_NOTIFY_WATCHDOG": return DurationText.format(c.notifyWatchdog ?? .zero)
         case "VIGIL_DETAILS": return c.details.rawValue
         case "VIGIL_ADMIN": return c.admin.rawValue
         default: return text

@@ -73,6 +73,15 @@ public enum Settings {
         Setting(
             "VIGIL_ADMIN_TOKEN", default: "", example: "s3cret-token",
             "Bearer token for the admin endpoints when VIGIL_ADMIN=token.", secret: true),
+        Setting(
+            "VIGIL_VERSION", default: "", example: "v1.4.2",
+            "The app's version (free text, e.g. the image tag): in /status, its JSON and vigil_build_info."),
+        Setting(
+            "VIGIL_NOTIFY", default: "false", example: "true",
+            "Give the app NOTIFY_SOCKET: READY=1 completes startup and readiness, as under systemd."),
+        Setting(
+            "VIGIL_NOTIFY_WATCHDOG", default: "0s", example: "30s",
+            "With VIGIL_NOTIFY: liveness fails without a WATCHDOG=1 within this (WATCHDOG_USEC); 0s: off."),
     ]
 
     /// `VIGIL_CHECK_<NAME>_<OPTION>`; `name` holds the option part.
@@ -81,6 +90,9 @@ public enum Settings {
             "PROBES", default: "ready", example: "ready,live",
             "Which probes the check feeds: `startup`, `live`, `ready`."),
         Setting("INTERVAL", default: "5s", example: "5s", "Time between runs."),
+        Setting(
+            "START_INTERVAL", default: "", example: "1s",
+            "Time between runs until the check first passes (Docker's --start-interval)."),
         Setting(
             "TIMEOUT", default: "1s", example: "1s", "A run taking longer fails (exec checks: the group is killed)."),
         Setting("FAILURES", default: "3", example: "3", "Consecutive failures that turn the check failing."),

@@ -7,6 +7,7 @@ public struct AgentSnapshot: Sendable {
     public var details: DetailsPolicy
     public var admin: AdminPolicy
     public var adminToken: String?
+    public var identity = Identity()
 
     public init(
         health: HealthModel, moment: Moment, appPid: Int32?, restarts: Int,
@@ -63,6 +64,7 @@ public struct EndpointReply: Sendable, Equatable {
     public static let textType = "text/plain; charset=utf-8"
     static let jsonType = "application/json"
     static let metricsType = "text/plain; version=0.0.4; charset=utf-8"
+    static let openMetricsType = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
     static func text(_ status: Int, _ body: String) -> EndpointReply {
         EndpointReply(status: status, contentType: textType, body: body)

@@ -42,8 +42,10 @@ public enum EndpointRouter {
         case 0:
             return .text(200, index)
         case 1 where segments[0] == "metrics":
-            var reply = EndpointReply.text(200, MetricsText.render(snapshot))
-            reply.contentType = EndpointReply.metricsType
+            // Prometheus asks for OpenMetrics first in its Accept header; anyone else gets 0.0.4 text.
+            let openMetrics = request.accept.map { TextSearch.contains($0, "application/openmetrics-text") } ?? false
+            var reply = EndpointReply.text(200, MetricsText.render(snapshot, openMetrics: openMetrics))
+            reply.contentType = openMetrics ? EndpointReply.openMetricsType : EndpointReply.metricsType
             return reply
         case 1 where segments[0] == "status":
             if wantsJSON {
@@ -89,7 +91,7 @@ public enum EndpointRouter {
           /startupz              startup
           /livez/<check> …       one check   (?verbose, ?exclude=<check>, ?format=json)
           /status                every check (?format=json)
-          /metrics               Prometheus text format
+          /metrics               Prometheus text format (OpenMetrics when asked)
           POST/DELETE /drain     start or end a manual drain
 
         """

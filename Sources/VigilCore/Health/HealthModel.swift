@@ -4,6 +4,8 @@ public enum DrainReason: String, Sendable {
     case shuttingDown = "shutting down"
     /// `POST /drain` or `vigil drain`.
     case manual = "drained by operator"
+    /// sd_notify `STOPPING=1`: the app said it is stopping (vigil does not signal it).
+    case appStopping = "app is stopping (STOPPING=1)"
 }
 
 /// Something worth one log line: a change, never a repetition.
@@ -18,12 +20,16 @@ public enum HealthEvent: Sendable, Equatable {
 /// by check results, process events and the passing of time; read by the probe server. Pure: time
 /// comes in as arguments, so it is tested without clocks.
 public struct HealthModel: Sendable {
-    public static let implicitFactNames: Set<String> = ["process", "startup", "draining", "min_ready", "min-ready"]
+    public static let implicitFactNames: Set<String> = [
+        "process", "startup", "draining", "min_ready", "min-ready", "notify", "watchdog",
+    ]
 
     public private(set) var checks: [CheckState]
     public private(set) var processRunning = false
     public private(set) var draining: DrainReason? = nil
     public private(set) var startupComplete = false
+    /// What the app says over sd_notify; nil without `VIGIL_NOTIFY`.
+    public private(set) var notify: NotifyFact?
     public let minReady: Duration
     /// Since when process, startup and the readiness checks have all held (for `VIGIL_MIN_READY`).
     private(set) var readyConditionsSince: Int64? = nil
@@ -31,9 +37,10 @@ public struct HealthModel: Sendable {
     private var readySince: Int64? = nil
     private var lastVerdicts: [Probe: Bool] = [:]
 
-    public init(checks: [CheckSpec], minReady: Duration, at moment: Moment) {
+    public init(checks: [CheckSpec], minReady: Duration, notify: NotifyFact? = nil, at moment: Moment) {
         self.checks = checks.sorted { $0.name < $1.name }.map { CheckState(spec: $0, at: moment) }
         self.minReady = minReady
+        self.notify = notify
         for probe in Probe.allCases { lastVerdicts[probe] = passes(probe, at: moment) }
     }
 
@@ -57,12 +64,24 @@ public struct HealthModel: Sendable {
 
     public mutating func setProcessRunning(_ running: Bool, at moment: Moment) -> [HealthEvent] {
         processRunning = running
+        if running { notify?.started(at: moment.monotonicMilliseconds) }
+        return settle(at: moment)
+    }
+
+    /// One sd_notify message from the app's process group.
+    public mutating func notified(_ message: NotifyMessage, at moment: Moment) -> [HealthEvent] {
+        guard notify != nil else { return [] }
+        if notify!.apply(message, at: moment.monotonicMilliseconds) && draining == nil {
+            draining = .appStopping
+        }
         return settle(at: moment)
     }
 
     public mutating func setDraining(_ reason: DrainReason?, at moment: Moment) -> [HealthEvent] {
         // A shutdown is never downgraded to a manual drain, nor cancelled by DELETE /drain.
         if draining == .shuttingDown && reason != .shuttingDown { return [] }
+        // Nor the app's own STOPPING=1 by DELETE /drain.
+        if draining == .appStopping && reason == nil { return [] }
         draining = reason
         return settle(at: moment)
     }
@@ -80,13 +99,20 @@ public struct HealthModel: Sendable {
 
     /// When readiness may flip by the passing of time alone; nil when it cannot.
     public func nextDeadline(at moment: Moment) -> Int64? {
-        guard let since = readyConditionsSince, minReady > .zero, !passes(.ready, at: moment) else { return nil }
-        return since + minReady.milliseconds
+        var deadlines: [Int64] = []
+        if let since = readyConditionsSince, minReady > .zero, !passes(.ready, at: moment) {
+            deadlines.append(since + minReady.milliseconds)
+        }
+        // The sd_notify watchdog: liveness fails when its window ends without a ping.
+        if let notify, let deadline = notify.watchdogDeadline, notify.watchdogPasses(at: moment.monotonicMilliseconds) {
+            deadlines.append(deadline)
+        }
+        return deadlines.min()
     }
 
     private mutating func settle(at moment: Moment) -> [HealthEvent] {
         var events: [HealthEvent] = []
-        if !startupComplete && processRunning
+        if !startupComplete && processRunning && (notify?.announcedReady ?? true)
             && checks.allSatisfy({ !$0.spec.gatesStartup || $0.hasPassed })
         {
             startupComplete = true
@@ -109,7 +135,8 @@ public struct HealthModel: Sendable {
     }
 
     private var readyConditionsHeld: Bool {
-        processRunning && startupComplete && checks.allSatisfy { !$0.spec.feeds(.ready) || $0.allows(.ready) }
+        processRunning && startupComplete && (notify.map { $0.phase == .ready } ?? true)
+            && checks.allSatisfy { !$0.spec.feeds(.ready) || $0.allows(.ready) }
     }
 }
 

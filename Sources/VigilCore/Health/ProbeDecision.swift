@@ -62,6 +62,7 @@ extension HealthModel {
         if probe == .startup && startupComplete {
             // Latched: kubelet stops asking once it passed, and a later failure is liveness' business.
             guard sink.add("process", passed: true, reason: nil) else { return }
+            if notify != nil { guard sink.add("notify", passed: true, reason: nil) else { return } }
             for check in checks where check.spec.gatesStartup {
                 guard sink.add(check.spec.name, passed: true, reason: nil) else { return }
             }
@@ -70,10 +71,19 @@ extension HealthModel {
         guard sink.add("process", passed: processRunning, reason: "app is not running") else { return }
         switch probe {
         case .live:
+            if let notify, notify.watchdog != nil {
+                let now = moment.monotonicMilliseconds
+                guard
+                    sink.add("watchdog", passed: notify.watchdogPasses(at: now), reason: notify.watchdogReason(at: now))
+                else { return }
+            }
             for check in checks where check.spec.feeds(.live) {
                 guard add(check, for: .live, into: &sink) else { return }
             }
         case .startup:
+            if let notify {
+                guard sink.add("notify", passed: notify.announcedReady, reason: notify.readyReason) else { return }
+            }
             for check in checks where check.spec.gatesStartup {
                 guard sink.add(check.spec.name, passed: check.hasPassed, reason: check.failureReason) else { return }
             }
@@ -81,6 +91,9 @@ extension HealthModel {
             guard sink.add("startup", passed: startupComplete, reason: "startup not complete"),
                 sink.add("draining", passed: draining == nil, reason: self.draining?.rawValue)
             else { return }
+            if let notify {
+                guard sink.add("notify", passed: notify.phase == .ready, reason: notify.readyReason) else { return }
+            }
             if minReady > .zero {
                 let heldFor = readyConditionsSince.map { Duration.milliseconds(moment.monotonicMilliseconds - $0) }
                 let passed = heldFor.map { $0 >= minReady } ?? false

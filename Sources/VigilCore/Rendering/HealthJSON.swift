@@ -57,11 +57,24 @@ public enum HealthJSON {
             ("probes", .object(probes)),
             ("draining", health.draining.map { .string($0.rawValue) } ?? .bool(false)),
             (
+                "notify",
+                health.notify.map { .object([("state", .string($0.phase.rawValue)), ("status", reason($0.status))]) }
+                    ?? .null
+            ),
+            (
                 "app",
                 .object([
                     ("running", .bool(health.processRunning)),
                     ("pid", snapshot.appPid.map { .int(Int64($0)) } ?? .null),
                     ("restarts", .int(Int64(snapshot.restarts))),
+                    ("last_exit_code", snapshot.identity.lastExitCode.map { .int(Int64($0)) } ?? .null),
+                ])
+            ),
+            (
+                "version",
+                .object([
+                    ("vigil", .string(snapshot.identity.vigilVersion)),
+                    ("app", snapshot.identity.appVersion.map { .string($0) } ?? .null),
                 ])
             ),
             ("checks", .array(checks)),

@@ -1,10 +1,13 @@
-/// Prometheus text exposition format 0.0.4, written directly: the metric set is fixed and derived
-/// from the health model, so a registry would only add a second copy of the state.
+/// Prometheus text exposition format 0.0.4, or OpenMetrics 1.0 text (`openMetrics`: counter
+/// families named without `_total`, `# EOF` at the end), written directly: the metric set is fixed
+/// and derived from the health model, so a registry would only add a second copy of the state.
 public enum MetricsText {
-    public static func render(_ snapshot: AgentSnapshot) -> String {
+    public static func render(_ snapshot: AgentSnapshot, openMetrics: Bool = false) -> String {
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: String, value: String)]) {
-            out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
+            let familyName =
+                openMetrics && type == "counter" && name.hasSuffix("_total") ? String(name.dropLast(6)) : name
+            out += "# HELP \(familyName) \(help)\n# TYPE \(familyName) \(type)\n"
             for sample in samples {
                 out +=
                     sample.labels.isEmpty ? "\(name) \(sample.value)\n" : "\(name){\(sample.labels)} \(sample.value)\n"
@@ -42,6 +45,24 @@ public enum MetricsText {
         family(
             "vigil_app_restarts_total", "counter", "Times vigil restarted the app in place.",
             [("", String(snapshot.restarts))])
+        let identity = snapshot.identity
+        family(
+            "vigil_app_last_exit_code", "gauge",
+            "Exit code of the app's last run (128+N: killed by signal N); absent while it never ended.",
+            identity.lastExitCode.map { [("", String($0))] } ?? [])
+        family(
+            "vigil_build_info", "gauge", "vigil's version and the app's (VIGIL_VERSION); always 1.",
+            [
+                (
+                    "vigil_version=\"\(escape(identity.vigilVersion))\","
+                        + "app_version=\"\(escape(identity.appVersion ?? ""))\"",
+                    "1"
+                )
+            ])
+        family(
+            "process_start_time_seconds", "gauge", "Start time of the vigil process since the epoch, in seconds.",
+            [("", seconds(.milliseconds(identity.startedAtWallMilliseconds)))])
+        if openMetrics { out += "# EOF\n" }
         return out
     }
 

@@ -50,7 +50,13 @@ public enum StatusTable {
         var out = TextTable.render(rows)
         func word(_ probe: Probe) -> String { health.evaluate(probe, at: now).passed ? "pass" : "fail" }
         out += "\nlive: \(word(.live))  ready: \(word(.ready))  startup: \(word(.startup))"
-        out += "  draining: \(health.draining?.rawValue ?? "no")  restarts: \(snapshot.restarts)\n"
+        out += "  draining: \(health.draining?.rawValue ?? "no")  restarts: \(snapshot.restarts)"
+        if let version = snapshot.identity.appVersion { out += "  version: \(version)" }
+        out += "\n"
+        if let notify = health.notify {
+            let status = notify.status.map { showReasons ? $0 : HealthText.withheld } ?? "-"
+            out += "notify: \(notify.phase.rawValue)  status: \(status)\n"
+        }
         return out
     }
 }

@@ -19,12 +19,18 @@ public struct Agent: Sendable {
     let command: [String]
     let inherited: InheritedSignalState
     let logger: Logger
+    /// `VIGIL_USER`, resolved: vigil drops to it once its listeners are bound.
+    let runAs: ResolvedUser?
 
-    public init(configuration: Configuration, command: [String], inherited: InheritedSignalState, logger: Logger) {
+    public init(
+        configuration: Configuration, command: [String], inherited: InheritedSignalState, logger: Logger,
+        runAs: ResolvedUser? = nil
+    ) {
         self.configuration = configuration
         self.command = command
         self.inherited = inherited
         self.logger = logger
+        self.runAs = runAs
     }
 
     /// Never returns: vigil exits from the event loop with the app's code.
@@ -52,6 +58,20 @@ public struct Agent: Sendable {
                 message: "cannot listen: \(CheckExecutor.describe(error))", example: "VIGIL_LISTEN=:7979")
             Files.writeAll(2, Array("vigil: error: \(problem)\n".utf8))
             exit(2)
+        }
+        // Listeners bound, nothing started: nothing in the container stays root from here on.
+        if let runAs, Privileges.needsSwitch(to: runAs) {
+            do {
+                try Privileges.drop(to: runAs)
+                logger.info("running as", metadata: ["uid": "\(runAs.uid)", "gid": "\(runAs.gid)"])
+            } catch {
+                let problem = ConfigurationProblem(
+                    variable: "VIGIL_USER", value: runAs.name ?? "\(runAs.uid)",
+                    message: "cannot switch to uid \(runAs.uid) gid \(runAs.gid): \(error)",
+                    example: "VIGIL_USER=1000:1000")
+                Files.writeAll(2, Array("vigil: error: \(problem)\n".utf8))
+                exit(2)
+            }
         }
         if let notifySocket, let bound = try? loop.submit({ NIOLoopBound(parts.value.notify!, eventLoop: loop) }).wait()
         {

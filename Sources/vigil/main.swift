@@ -35,7 +35,8 @@ do {
     fail("\(error)\nRun 'vigil --help' for usage.", code: 2)
 }
 
-let parsed = ConfigurationParser.parse(ProcessEnvironment.current())
+let environment = ProcessEnvironment.current()
+let parsed = ConfigurationParser.parse(environment)
 
 func reportProblemsAndExit() -> Never {
     for problem in parsed.problems { Files.writeAll(2, Array("vigil: error: \(problem)\n".utf8)) }
@@ -92,5 +93,18 @@ case .run(let command):
     let logger = Logger(label: "vigil")
     for warning in parsed.warnings { logger.warning("\(warning)") }
     if ProcessControl.pid != 1 { ProcessControl.becomeChildSubreaper() }
-    Agent(configuration: configuration, command: command, inherited: inherited, logger: logger).run()
+    var runAs: ResolvedUser? = nil
+    if let spec = configuration.user {
+        switch Privileges.prepare(spec) {
+        case .success(let user):
+            runAs = user
+            setenv("HOME", user.home, 1)  // before any thread: the app's and exec checks' HOME
+        case .failure(let problem):
+            let value = environment["VIGIL_USER"] ?? ""
+            let line = ConfigurationProblem(
+                variable: "VIGIL_USER", value: value, message: problem.message, example: "VIGIL_USER=1000:1000")
+            fail("error: \(line)\nvigil: 1 configuration problem; nothing was started", code: 2)
+        }
+    }
+    Agent(configuration: configuration, command: command, inherited: inherited, logger: logger, runAs: runAs).run()
 }

@@ -46,6 +46,8 @@ public struct Configuration: Sendable {
     public var notify: Bool = false
     /// `VIGIL_NOTIFY_WATCHDOG`: liveness fails without a `WATCHDOG=1` within this; nil: off.
     public var notifyWatchdog: Duration? = nil
+    /// `VIGIL_USER`, as written; resolved against /etc/passwd and /etc/group before the start.
+    public var user: UserSpec? = nil
 
     public init() {}
 

@@ -1,4 +1,5 @@
-/// `VIGIL_NOTIFY` and `VIGIL_NOTIFY_WATCHDOG`: the app's sd_notify readiness and watchdog.
+/// `VIGIL_NOTIFY` and `VIGIL_NOTIFY_WATCHDOG` (the app's sd_notify readiness and watchdog), and
+/// `VIGIL_USER`: the settings about the app's process itself.
 extension ConfigurationParser {
     /// Sets one of the notify settings; the problem's message when the value is bad.
     mutating func applyNotify(_ name: String, _ value: String) -> String? {
@@ -10,6 +11,12 @@ extension ConfigurationParser {
             guard let parsed = DurationText.parse(value) else { return DurationText.problem(value) }
             guard parsed == .zero || parsed >= .milliseconds(100) else { return "must be 0s (off) or at least 100ms" }
             configuration.notifyWatchdog = parsed == .zero ? nil : parsed
+        case "VIGIL_USER":
+            guard !value.isEmpty else { return nil }
+            guard let spec = UserSpec.parse(value) else {
+                return "not a user (use a name, a uid, name:group or uid:gid)"
+            }
+            configuration.user = spec
         default:
             break
         }

@@ -82,6 +82,9 @@ public enum Settings {
         Setting(
             "VIGIL_NOTIFY_WATCHDOG", default: "0s", example: "30s",
             "With VIGIL_NOTIFY: liveness fails without a WATCHDOG=1 within this (WATCHDOG_USEC); 0s: off."),
+        Setting(
+            "VIGIL_USER", default: "", example: "1000:1000",
+            "Run the app, exec checks and vigil itself (after binding) as `name|uid[:group|gid]`."),
     ]
 
     /// `VIGIL_CHECK_<NAME>_<OPTION>`; `name` holds the option part.

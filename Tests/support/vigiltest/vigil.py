@@ -14,9 +14,10 @@ from .ports import free_port, wait_port
 ADMIN_HEADERS = {"X-Vigil-Admin": "1"}
 
 
-def run_vigil(*args, env=None, timeout=10):
-    """(exit code, stdout, stderr) of `vigil ARGS` with a clean environment plus ENV."""
-    result = subprocess.run([VIGIL, *args], env=base_env(**(env or {})), capture_output=True, text=True,
+def run_vigil(*args, env=None, timeout=10, prefix=()):
+    """(exit code, stdout, stderr) of `vigil ARGS` with a clean environment plus ENV, started
+    through PREFIX (`setpriv …`) when given."""
+    result = subprocess.run([*prefix, VIGIL, *args], env=base_env(**(env or {})), capture_output=True, text=True,
                             timeout=timeout)
     return result.returncode, result.stdout, result.stderr
 

@@ -8,7 +8,8 @@ cd "$(dirname "$0")/.."
 need=()
 for tool in curl:curl podman:podman runc:runc haproxy:haproxy wrk:wrk hey:hey nginx:nginx-light \
             tini:tini dumb-init:dumb-init catatonit:catatonit busybox:busybox-static hyperfine:hyperfine \
-            debootstrap:debootstrap file:file ip:iproute2 ps:procps strip:binutils unshare:util-linux; do
+            debootstrap:debootstrap file:file ip:iproute2 ps:procps strip:binutils unshare:util-linux \
+            prometheus:prometheus promtool:prometheus setpriv:util-linux; do
     command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)

@@ -50,6 +50,9 @@ int cvigil_spawn(const char *file, char *const argv[], char *const envp[],
     }
     if (stdio.stdout_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdio.stdout_fd, STDOUT_FILENO);
     if (stdio.stderr_fd >= 0) posix_spawn_file_actions_adddup2(&actions, stdio.stderr_fd, STDERR_FILENO);
+    if (stdio.extra_fd >= 0 && stdio.extra_target >= 0 && stdio.extra_fd != stdio.extra_target) {
+        posix_spawn_file_actions_adddup2(&actions, stdio.extra_fd, stdio.extra_target);
+    }
 
     rc = posix_spawnp(pid_out, file, &actions, &attr, argv, envp);
     posix_spawn_file_actions_destroy(&actions);

@@ -128,7 +128,8 @@ final class AgentParts {
         self.logger = logger
         health = HealthMonitor(
             checks: configuration.checks, minReady: configuration.minReady,
-            notify: configuration.notify ? NotifyFact(watchdog: configuration.notifyWatchdog) : nil, loop: loop,
+            notify: configuration.announcesReadiness ? NotifyFact(watchdog: configuration.notifyWatchdog) : nil,
+            loop: loop,
             logger: logger)
         execProcesses = ExecCheckProcesses(registry: registry, inherited: agent.inherited)
         let executor = CheckExecutor(
@@ -140,9 +141,13 @@ final class AgentParts {
             checks: checks, drain: DrainWatcher(loop: loop, ports: configuration.drainPorts, logger: logger))
         server = configuration.listen.map { _ in ProbeServer(loop: loop, limits: .init(), logger: logger) }
         notify =
-            configuration.notify
-            ? NotifyListener(health: health, logger: logger, appGroup: { [unowned supervisor] in supervisor.appPid })
+            configuration.announcesReadiness
+            ? NotifyListener(
+                loop: loop, health: health, logger: logger, appGroup: { [unowned supervisor] in supervisor.appPid })
             : nil
+        if let target = configuration.notifyFD, let notify {
+            supervisor.extraDescriptor = { [unowned notify] in notify.readinessDescriptor(as: target) }
+        }
         health.onLivenessFailed = { [unowned supervisor] in supervisor.livenessFailed() }
         supervisor.onExit = { [unowned self] code in self.exit(code) }
         supervisor.onFinalCleanup = { [unowned self] in

@@ -45,6 +45,8 @@ public struct SpawnRequest: Sendable {
     public var stdinFromDevNull = false
     /// Hand the terminal's foreground group to the child when vigil owns the terminal.
     public var takeTerminal = false
+    /// `(fd, as: N)`: vigil's `fd` becomes the child's descriptor N (it must differ from N).
+    public var extraDescriptor: (fd: Int32, as: Int32)? = nil
 
     public init(arguments: [String]) { self.arguments = arguments }
 }
@@ -56,7 +58,8 @@ enum Spawner {
         var defaults = inherited.defaults
         let stdio = cvigil_stdio(
             stdin_fd: -1, stdout_fd: request.stdout ?? -1, stderr_fd: request.stderr ?? -1,
-            stdin_devnull: request.stdinFromDevNull ? 1 : 0)
+            stdin_devnull: request.stdinFromDevNull ? 1 : 0, extra_fd: request.extraDescriptor?.fd ?? -1,
+            extra_target: request.extraDescriptor?.as ?? -1)
         var cArguments: [UnsafeMutablePointer<CChar>?] = request.arguments.map { strdup($0) } + [nil]
         defer { for argument in cArguments { free(argument) } }
         var pid: pid_t = 0
@@ -79,4 +82,21 @@ public enum Pipes {
     }
 
     public static func close(_ fd: Int32) { _ = Glibc.close(fd) }
+
+    /// A close-on-exec pipe whose write end is not `avoid` (a dup2 onto itself would keep it
+    /// close-on-exec): (read end, write end).
+    public static func make(avoiding avoid: Int32) throws(SystemError) -> (Int32, Int32) {
+        var (read, write) = try make()
+        if write == avoid {
+            let moved = try retryingEINTR("fcntl") { fcntl(write, F_DUPFD_CLOEXEC, avoid + 1) }
+            close(write)
+            write = moved
+        }
+        if read == avoid {
+            let moved = try retryingEINTR("fcntl") { fcntl(read, F_DUPFD_CLOEXEC, avoid + 1) }
+            close(read)
+            read = moved
+        }
+        return (read, write)
+    }
 }

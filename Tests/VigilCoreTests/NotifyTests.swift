@@ -86,5 +86,9 @@ import Testing
         let short = ConfigurationParser.parse(["VIGIL_NOTIFY": "1", "VIGIL_NOTIFY_WATCHDOG": "10ms"])
         #expect(short.problems.first?.message == "must be 0s (off) or at least 100ms")
         #expect(ConfigurationParser.parse(["VIGIL_CHECK_NOTIFY": "tcp://127.0.0.1:1"]).problems.count == 1)
+        let descriptor = ConfigurationParser.parse(["VIGIL_NOTIFY_FD": "3"]).configuration
+        #expect(descriptor.notifyFD == 3 && descriptor.announcesReadiness && !descriptor.notify)
+        #expect(ConfigurationParser.parse(["VIGIL_NOTIFY_FD": "1024"]).problems.count == 1)
+        #expect(ConfigurationParser.parse([:]).configuration.announcesReadiness == false)
     }
 }

@@ -366,6 +366,7 @@ VIGIL_ADMIN_TOKEN=              default
 VIGIL_VERSION=                  default
 VIGIL_NOTIFY=false              default
 VIGIL_NOTIFY_WATCHDOG=0s        default
+VIGIL_NOTIFY_FD=                default
 VIGIL_USER=                     default
 """
 
@@ -410,6 +411,7 @@ VIGIL_ADMIN_TOKEN=(set, hidden)               environment
 VIGIL_VERSION=                                default
 VIGIL_NOTIFY=false                            default
 VIGIL_NOTIFY_WATCHDOG=0s                      default
+VIGIL_NOTIFY_FD=                              default
 VIGIL_USER=                                   default
 VIGIL_CHECK_BEAT=file:///tmp/beat             environment
 VIGIL_CHECK_BEAT_PROBES=ready                 default

@@ -161,3 +161,25 @@ def run_unprivileged(home):
 def test_settings_errors():
     code, _, err = run_vigil("config", "--check", env={"VIGIL_NOTIFY_WATCHDOG": "30s"})
     assert code == 2 and "VIGIL_NOTIFY_WATCHDOG=\"30s\": the watchdog needs VIGIL_NOTIFY=true" in err
+
+
+def test_s6_readiness_a_newline_on_a_descriptor(tmp_path):
+    go = tmp_path / "go"
+    v = Vigil(["sh", "-c", f"while [ ! -e {go} ]; do sleep 0.02; done; echo >&5; exec sleep 600"],
+              env={"VIGIL_NOTIFY_FD": "5"})
+    try:
+        v.wait_listening()
+        body = v.wait_for("/readyz?verbose", 503)
+        assert "[-]notify failed: waiting for READY=1" in body
+        go.write_text("")
+        v.wait_for("/readyz", 200)
+        assert "the app is ready (a newline on its descriptor 5)" in v.stderr()
+    finally:
+        v.stop()
+
+
+def test_the_readiness_descriptor_must_not_be_a_standard_stream():
+    code, _, err = run_vigil("config", "--check", env={"VIGIL_NOTIFY_FD": "2"})
+    assert code == 2
+    assert ('VIGIL_NOTIFY_FD="2": not a descriptor number from 3 to 1023 (0, 1 and 2 are the app\'s standard '
+            'streams); example: VIGIL_NOTIFY_FD=3') in err

@@ -11,6 +11,10 @@ typedef struct {
     int stderr_fd;
     /// Open /dev/null as stdin instead of stdin_fd.
     int stdin_devnull;
+    /// One more descriptor for the child: `extra_fd` becomes its `extra_target` (-1: none), as
+    /// for s6's readiness notification (`VIGIL_NOTIFY_FD`).
+    int extra_fd;
+    int extra_target;
 } cvigil_stdio;
 
 /// posix_spawnp with the settings a PID 1 needs: the given signal mask, every signal in `defaults`

@@ -13,6 +13,7 @@ import Glibc
 /// only the app's process group is heard and the message goes to the health monitor. Event-loop
 /// confined, but for the reading thread, which holds only the socket and a `NIOLoopBound`.
 final class NotifyListener {
+    private let loop: EventLoop
     private let health: HealthMonitor
     private let logger: Logger
     /// The app's process group (its pid, as vigil starts it in a group of its own), if it runs.
@@ -20,7 +21,11 @@ final class NotifyListener {
     /// Senders already logged as refused, so a chatty stranger costs one line.
     private var refused: Set<Int32> = []
 
-    init(health: HealthMonitor, logger: Logger, appGroup: @escaping () -> Int32?) {
+    /// The app run whose readiness descriptor counts (`VIGIL_NOTIFY_FD`).
+    private var pipeGeneration = 0
+
+    init(loop: EventLoop, health: HealthMonitor, logger: Logger, appGroup: @escaping () -> Int32?) {
+        self.loop = loop
         self.health = health
         self.logger = logger
         self.appGroup = appGroup
@@ -62,5 +67,55 @@ final class NotifyListener {
         if let status = message.status, status != before?.status {
             logger.info("app status", metadata: ["status": "\(status)"])
         }
+    }
+
+    // MARK: - s6: a newline on a descriptor (`VIGIL_NOTIFY_FD`)
+
+    /// A new pipe for the app about to start: its write end becomes the app's descriptor `target`,
+    /// its read end is watched on the loop. nil (logged) when no pipe can be made.
+    func readinessDescriptor(as target: Int32) -> (fd: Int32, as: Int32)? {
+        let ends: (Int32, Int32)
+        do {
+            ends = try Pipes.make(avoiding: target)
+        } catch {
+            logger.error("cannot make the readiness descriptor: \(error)")
+            return nil
+        }
+        pipeGeneration += 1
+        let generation = pipeGeneration
+        let bound = NIOLoopBound(self, eventLoop: loop)
+        _ = NIOPipeBootstrap(group: loop).channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(
+                    ReadinessPipeHandler(target: target) { bound.value.pipeSaidReady(generation, target) })
+            }
+        }.takingOwnershipOfDescriptor(input: ends.0)
+        return (ends.1, target)
+    }
+
+    private func pipeSaidReady(_ generation: Int, _ target: Int32) {
+        guard generation == pipeGeneration else { return }  // an earlier run of the app
+        let before = health.model.notify
+        var message = NotifyMessage()
+        message.ready = true
+        health.notified(message)
+        if before?.phase != .ready { logger.info("the app is ready (a newline on its descriptor \(target))") }
+    }
+}
+
+/// Calls `ready` for each newline the app writes to its readiness descriptor.
+private final class ReadinessPipeHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let target: Int32
+    let ready: () -> Void
+
+    init(target: Int32, ready: @escaping () -> Void) {
+        self.target = target
+        self.ready = ready
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let buffer = unwrapInboundIn(data)
+        if buffer.readableBytesView.contains(10) { ready() }
     }
 }

@@ -28,6 +28,8 @@ final class AppSupervisor {
     var onExit: (Int32) -> Void = { _ in }
     /// Set by the composition root: stop the checks before the final cleanup.
     var onFinalCleanup: () -> Void = {}
+    /// Set by the composition root with `VIGIL_NOTIFY_FD`: a descriptor for each new app.
+    var extraDescriptor: () -> (fd: Int32, as: Int32)? = { nil }
 
     init(
         settings: SupervisorStateMachine.Settings, command: [String], probesServed: Bool,
@@ -173,11 +175,13 @@ final class AppSupervisor {
     private func spawnApp() {
         var request = SpawnRequest(arguments: command)
         request.takeTerminal = true
+        request.extraDescriptor = extraDescriptor()
         let restarting = machine.restarts > 0
         let this = NIOLoopBound(self, eventLoop: loop)
         let result = registry.spawn(request, inherited: inherited) { [loop] termination in
             loop.execute { this.value.appExited(termination) }
         }
+        if let extra = request.extraDescriptor { Pipes.close(extra.fd) }  // the app holds its copy
         switch result {
         case .success(let pid):
             logger.info("started the app", metadata: ["pid": "\(pid)", "command": "\(command[0])"])

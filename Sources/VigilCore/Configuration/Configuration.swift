@@ -46,6 +46,10 @@ public struct Configuration: Sendable {
     public var notify: Bool = false
     /// `VIGIL_NOTIFY_WATCHDOG`: liveness fails without a `WATCHDOG=1` within this; nil: off.
     public var notifyWatchdog: Duration? = nil
+    /// `VIGIL_NOTIFY_FD`: the app's descriptor for s6-style readiness (a newline); nil: none.
+    public var notifyFD: Int32? = nil
+    /// Whether the app announces its readiness itself (sd_notify or a readiness descriptor).
+    public var announcesReadiness: Bool { notify || notifyFD != nil }
     /// `VIGIL_USER`, as written; resolved against /etc/passwd and /etc/group before the start.
     public var user: UserSpec? = nil
 

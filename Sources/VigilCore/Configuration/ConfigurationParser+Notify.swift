@@ -11,6 +11,12 @@ extension ConfigurationParser {
             guard let parsed = DurationText.parse(value) else { return DurationText.problem(value) }
             guard parsed == .zero || parsed >= .milliseconds(100) else { return "must be 0s (off) or at least 100ms" }
             configuration.notifyWatchdog = parsed == .zero ? nil : parsed
+        case "VIGIL_NOTIFY_FD":
+            guard !value.isEmpty else { return nil }
+            guard let fd = Int32(value), (3...1023).contains(fd) else {
+                return "not a descriptor number from 3 to 1023 (0, 1 and 2 are the app's standard streams)"
+            }
+            configuration.notifyFD = fd
         case "VIGIL_USER":
             guard !value.isEmpty else { return nil }
             guard let spec = UserSpec.parse(value) else {

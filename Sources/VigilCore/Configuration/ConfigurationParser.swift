@@ -191,6 +191,7 @@ public struct ConfigurationParser {
         case "VIGIL_RESTART_UNHEALTHY": return String(c.restartUnhealthy)
         case "VIGIL_NOTIFY": return String(c.notify)
         case "VIGIL_NOTIFY_WATCHDOG": return DurationText.format(c.notifyWatchdog ?? .zero)
+        case "VIGIL_NOTIFY_FD": return c.notifyFD.map(String.init) ?? ""
         case "VIGIL_DETAILS": return c.details.rawValue
         case "VIGIL_ADMIN": return c.admin.rawValue
         default: return text

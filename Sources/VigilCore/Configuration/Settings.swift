@@ -83,6 +83,9 @@ public enum Settings {
             "VIGIL_NOTIFY_WATCHDOG", default: "0s", example: "30s",
             "With VIGIL_NOTIFY: liveness fails without a WATCHDOG=1 within this (WATCHDOG_USEC); 0s: off."),
         Setting(
+            "VIGIL_NOTIFY_FD", default: "", example: "3",
+            "s6-style readiness: the app writes a newline to this descriptor (3-1023) when it is ready."),
+        Setting(
             "VIGIL_USER", default: "", example: "1000:1000",
             "Run the app, exec checks and vigil itself (after binding) as `name|uid[:group|gid]`."),
     ]

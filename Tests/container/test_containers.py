@@ -242,3 +242,35 @@ def test_bad_setting_exits_2_before_the_app_starts(image, run, variable, value, 
     assert message in logs, logs
     assert "nothing was started" in logs, logs
     assert "app-started" not in logs, logs
+
+
+# ---------------------------------------------------------------------------------------------
+# VIGIL_USER (issue 14)
+
+# The ids of this shell, from /proc with shell builtins only (the scratch base has busybox's sh).
+IDS = ('while read -r k a b c d; do case "$k" in Uid:|Gid:) echo "$k $a $b $c $d";; esac; '
+       'done < /proc/self/status')
+
+
+def ids_of(c, pid):
+    script = IDS.replace("/proc/self/", f"/proc/{pid}/")
+    return c.exec("sh", "-c", script, check=True).stdout.split("\n")[:2]
+
+
+def test_vigil_user_drops_vigil_the_app_and_exec_checks(image, run):
+    c = run(image, sh(LOOP), env={"VIGIL_USER": "65534:65534", "VIGIL_CHECK_WHO": f"exec:sh -c '{IDS}'",
+                                  "VIGIL_CHECK_WHO_INTERVAL": "200ms"})
+    c.wait_for("/readyz", 200)
+    nobody = ["Uid: 65534 65534 65534 65534", "Gid: 65534 65534 65534 65534"]
+    assert ids_of(c, 1) == nobody, "vigil itself, PID 1, after binding :7979"
+    app = [pid for pid, comm, _, ppid in c.processes() if ppid == 1 and comm == "sh"]
+    assert app and ids_of(c, app[0]) == nobody, "the app"
+    status = json.loads(c.exec(VIGIL, "status", "--json", check=True).stdout)
+    reason = next(check["last_reason"] for check in status["checks"] if check["name"] == "who")
+    assert "Uid: 65534 65534 65534 65534" in reason and "Gid: 65534 65534 65534 65534" in reason, reason
+
+
+def test_vigil_user_that_does_not_resolve_stops_the_container(image, run):
+    c = run(image, sh(LOOP), env={"VIGIL_USER": "ghost"}, publish=False)
+    assert c.wait() == 2
+    assert 'VIGIL_USER="ghost": no user "ghost" in /etc/passwd' in c.logs()

@@ -173,7 +173,9 @@ final class AgentParts {
     private func exit(_ code: Int32) -> Never {
         execProcesses.stopAll()
         server?.close()
-        Glibc.exit(code)
+        // _exit: every line vigil writes went out with write(2), so nothing is buffered, and the
+        // runtime's exit-time destructors would only cost time at every container stop.
+        Glibc._exit(code)
     }
 }
 

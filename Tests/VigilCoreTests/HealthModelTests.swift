@@ -239,5 +239,7 @@ func spec(_ name: String, probes: Set<Probe> = [.ready], failures: Int = 3, succ
         #expect(EndpointRouter.bareProbe("/readyz?verbose") == nil)
         #expect(EndpointRouter.bareProbe("/readyz/db") == nil)
         #expect(EndpointRouter.bareProbe("/metrics") == nil)
+        #expect(EndpointRouter.bareProbe("/readyz", accept: "application/json") == nil)
+        #expect(EndpointRouter.bareProbe("/readyz", accept: "*/*") == .ready)
     }
 }

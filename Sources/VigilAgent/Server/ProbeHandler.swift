@@ -68,11 +68,8 @@ final class ProbeHandler: ChannelInboundHandler {
     /// a second. Anything else (verbose, JSON, HTTP/1.0, failing) goes through the router.
     private func isBareProbeThatPasses(_ head: HTTPRequestHead) -> Bool {
         guard head.version == .http1_1, head.isKeepAlive, head.method == .GET || head.method == .HEAD,
-            let probe = EndpointRouter.bareProbe(head.uri)
+            let probe = EndpointRouter.bareProbe(head.uri, accept: head.headers.first(name: "Accept"))
         else { return false }
-        if let accept = head.headers.first(name: "Accept"), TextSearch.contains(accept, "application/json") {
-            return false
-        }
         return server.host?.passes(probe) ?? false
     }
 

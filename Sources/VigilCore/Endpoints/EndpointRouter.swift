@@ -4,16 +4,23 @@ public enum EndpointRouter {
         "livez": .live, "healthz": .live, "readyz": .ready, "ready": .ready, "startupz": .startup,
     ]
 
-    /// The probe a bare `GET /readyz` (no query, no sub-path) asks, or nil. Such a request gets
-    /// `200 ok` whenever `HealthModel.passes` says so: the probe server answers it from prebuilt
-    /// bytes, since kubelet and load balancers send nothing else, many times a second.
-    public static func bareProbe(_ uri: String) -> Probe? {
-        switch uri {
+    /// The probe a bare `GET /readyz` (no query, no sub-path, no JSON asked for in `Accept`) asks,
+    /// or nil. Such a request gets `200 ok` whenever `HealthModel.passes` says so: the probe server
+    /// answers it from prebuilt bytes, since kubelet and load balancers send nothing else, many
+    /// times a second.
+    public static func bareProbe(_ uri: String, accept: String? = nil) -> Probe? {
+        if acceptsJSON(accept) { return nil }
+        return switch uri {
         case "/readyz", "/ready": .ready
         case "/livez", "/healthz": .live
         case "/startupz": .startup
         default: nil
         }
+    }
+
+    /// Whether an `Accept` header asks for JSON: the one rule for the router and the fast path.
+    static func acceptsJSON(_ accept: String?) -> Bool {
+        accept.map { TextSearch.contains($0, "application/json") } ?? false
     }
 
     public static func reply(to request: EndpointRequest, snapshot: AgentSnapshot) -> EndpointReply {
@@ -33,9 +40,7 @@ public enum EndpointRouter {
             reply.headers["Allow"] = "GET, HEAD"
             return reply
         }
-        let wantsJSON =
-            parameters.value("format") == "json"
-            || (request.accept.map { TextSearch.contains($0, "application/json") } ?? false)
+        let wantsJSON = parameters.value("format") == "json" || acceptsJSON(request.accept)
         let showReasons = snapshot.details == .always || (snapshot.details == .local && request.isLoopback)
 
         switch segments.count {

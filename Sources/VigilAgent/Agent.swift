@@ -59,6 +59,15 @@ public struct Agent: Sendable {
             Files.writeAll(2, Array("vigil: error: \(problem)\n".utf8))
             exit(2)
         }
+        do {
+            try loop.flatSubmit { parts.value.bindFrontDoor() }.wait()
+        } catch {
+            let problem = ConfigurationProblem(
+                variable: "VIGIL_PROXY_LISTEN", value: configuration.proxy.map { ListenText.format($0.listen) },
+                message: "cannot listen: \(CheckExecutor.describe(error))", example: "VIGIL_PROXY_LISTEN=:8080")
+            Files.writeAll(2, Array("vigil: error: \(problem)\n".utf8))
+            exit(2)
+        }
         // Listeners bound, nothing started: nothing in the container stays root from here on.
         if let runAs, Privileges.needsSwitch(to: runAs) {
             do {
@@ -115,6 +124,8 @@ final class AgentParts {
     let supervisor: AppSupervisor
     let execProcesses: ExecCheckProcesses
     let server: ProbeServer?
+    /// The front door, with `VIGIL_PROXY_LISTEN`.
+    let door: FrontDoor?
     /// sd_notify, with `VIGIL_NOTIFY=true`.
     let notify: NotifyListener?
     /// vigil's start, for `process_start_time_seconds`.
@@ -132,14 +143,15 @@ final class AgentParts {
             loop: loop,
             logger: logger)
         execProcesses = ExecCheckProcesses(registry: registry, inherited: agent.inherited)
-        let executor = CheckExecutor(
-            loop: loop, resolver: AddressResolver(threadPool: ResolverThreads().pool), processes: execProcesses)
+        let resolver = AddressResolver(threadPool: ResolverThreads().pool)
+        let executor = CheckExecutor(loop: loop, resolver: resolver, processes: execProcesses)
         checks = CheckScheduler(loop: loop, health: health, logger: logger, runner: executor.run)
         supervisor = AppSupervisor(
             settings: .init(configuration), command: agent.command, probesServed: configuration.listen != nil,
             loop: loop, logger: logger, registry: registry, inherited: agent.inherited, health: health,
             checks: checks, drain: DrainWatcher(loop: loop, ports: configuration.drainPorts, logger: logger))
         server = configuration.listen.map { _ in ProbeServer(loop: loop, limits: .init(), logger: logger) }
+        door = configuration.proxy.map { FrontDoor(loop: loop, settings: $0, resolver: resolver, logger: logger) }
         notify =
             configuration.announcesReadiness
             ? NotifyListener(
@@ -155,6 +167,13 @@ final class AgentParts {
             self.execProcesses.stopAll()
         }
         server?.host = self
+        if let door {
+            door.host = self
+            supervisor.frontDoor = door
+            health.onDrainingChanged = { [unowned door] draining in
+                if draining { door.beginClosing() } else { door.resumeServing() }
+            }
+        }
     }
 
     func bindProbeServer() -> EventLoopFuture<Void> {
@@ -162,6 +181,18 @@ final class AgentParts {
         return server.bind(address).assumeIsolated().map { port in
             let shown = ListenText.format(HostPort(host: address.host, port: port))
             self.logger.info("probe server listening", metadata: ["address": "\(shown)"])
+        }.nonisolated()
+    }
+
+    func bindFrontDoor() -> EventLoopFuture<Void> {
+        guard let door else { return loop.makeSucceededVoidFuture() }
+        return door.bind().assumeIsolated().map { port in
+            let shown = ListenText.format(HostPort(host: door.settings.listen.host, port: port))
+            self.logger.info(
+                "front door listening",
+                metadata: [
+                    "address": "\(shown)", "upstream": "\(door.settings.upstream)", "mode": "\(door.settings.mode)",
+                ])
         }.nonisolated()
     }
 
@@ -173,6 +204,7 @@ final class AgentParts {
     private func exit(_ code: Int32) -> Never {
         execProcesses.stopAll()
         server?.close()
+        door?.close()
         // _exit: every line vigil writes went out with write(2), so nothing is buffered, and the
         // runtime's exit-time destructors would only cost time at every container stop.
         Glibc._exit(code)
@@ -187,6 +219,7 @@ extension AgentParts: ProbeServerHost {
         snapshot.identity = Identity(
             appVersion: configuration.version, startedAtWallMilliseconds: startedAtWallMilliseconds,
             lastExitCode: supervisor.lastExitCode)
+        snapshot.door = door?.traffic
         return snapshot
     }
 
@@ -198,6 +231,11 @@ extension AgentParts: ProbeServerHost {
         case .cancelDrain: health.setDraining(nil)
         }
     }
+}
+
+extension AgentParts: FrontDoorHost {
+    var appExpectedUp: Bool { health.model.processRunning && health.model.startupComplete }
+    var appRun: Int { supervisor.restarts }
 }
 
 /// The thread pool for getaddrinfo, started on first use: most configurations never need it,

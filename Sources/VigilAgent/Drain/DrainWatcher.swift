@@ -24,6 +24,8 @@ final class DrainWatcher {
         self.count = count ?? { ProcNetConnections.established(onLocalPorts: Set(ports)) }
     }
 
+    var watchesPorts: Bool { !ports.isEmpty }
+
     /// Calls `onClosed` once, when the count first reads zero.
     func start(onClosed: @escaping () -> Void) {
         cancel()

@@ -13,6 +13,8 @@ final class HealthMonitor {
     private var minReadyTimer: Scheduled<Void>? = nil
     /// Set by the composition root: the supervisor's reaction to failed liveness.
     var onLivenessFailed: () -> Void = {}
+    /// Set by the composition root: the front door closes connections while draining.
+    var onDrainingChanged: (_ draining: Bool) -> Void = { _ in }
 
     init(checks: [CheckSpec], minReady: Duration, notify: NotifyFact? = nil, loop: EventLoop, logger: Logger) {
         self.loop = loop
@@ -40,7 +42,11 @@ final class HealthMonitor {
 
     func setProcessRunning(_ running: Bool) { apply(model.setProcessRunning(running, at: now())) }
 
-    func setDraining(_ reason: DrainReason?) { apply(model.setDraining(reason, at: now())) }
+    func setDraining(_ reason: DrainReason?) {
+        let before = model.draining != nil
+        apply(model.setDraining(reason, at: now()))
+        if (model.draining != nil) != before { onDrainingChanged(model.draining != nil) }
+    }
 
     func resetForRestart() { apply(model.resetForRestart(at: now())) }
 

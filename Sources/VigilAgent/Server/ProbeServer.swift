@@ -108,6 +108,8 @@ final class ConnectionState {
     let channel: Channel
     var busy = false
     var lastActivity: NIODeadline
+    /// When the first bytes of a request head not yet complete arrived (the front door's header deadline).
+    var headStartedAt: NIODeadline? = nil
     var deadline: Scheduled<Void>? = nil
 
     init(channel: Channel) {
@@ -125,6 +127,8 @@ final class ConnectionTable {
     init(limit: Int) { self.limit = limit }
 
     var count: Int { open.count }
+
+    var all: [ConnectionState] { Array(open.values) }
 
     func admit(_ state: ConnectionState) -> Bool {
         if open.count >= limit {

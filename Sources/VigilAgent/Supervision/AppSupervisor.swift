@@ -30,6 +30,8 @@ final class AppSupervisor {
     var onFinalCleanup: () -> Void = {}
     /// Set by the composition root with `VIGIL_NOTIFY_FD`: a descriptor for each new app.
     var extraDescriptor: () -> (fd: Int32, as: Int32)? = { nil }
+    /// Set by the composition root with `VIGIL_PROXY_LISTEN`: the drain waits for it first.
+    var frontDoor: FrontDoor? = nil
 
     init(
         settings: SupervisorStateMachine.Settings, command: [String], probesServed: Bool,
@@ -99,7 +101,12 @@ final class AppSupervisor {
                 for pid in ProcessTable.children(of: ProcessControl.pid) ?? [] { ProcessControl.send(9, to: pid) }
             }
         case .watchDrainConnections:
-            drain.start { [unowned self] in self.perform(self.machine.handle(.connectionsClosed)) }
+            let closed = { [unowned self] in self.perform(self.machine.handle(.connectionsClosed)) }
+            guard let frontDoor else { return drain.start(onClosed: closed) }
+            // Through the door first (no request in flight, no tunnel open), then the drain ports.
+            frontDoor.finish { [unowned self] in
+                self.drain.watchesPorts ? self.drain.start(onClosed: closed) : closed()
+            }
         case .setDraining:
             health.setDraining(.shuttingDown)
         case .schedule(let timer, let delay):

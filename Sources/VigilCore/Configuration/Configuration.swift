@@ -52,15 +52,21 @@ public struct Configuration: Sendable {
     public var announcesReadiness: Bool { notify || notifyFD != nil }
     /// `VIGIL_USER`, as written; resolved against /etc/passwd and /etc/group before the start.
     public var user: UserSpec? = nil
+    /// `VIGIL_PROXY_*`: the front door; nil when `VIGIL_PROXY_LISTEN` is not set.
+    public var proxy: ProxyConfiguration? = nil
 
     public init() {}
 
     /// Kubernetes' default `terminationGracePeriodSeconds`.
     public static let kubernetesDefaultGracePeriod: Duration = .seconds(30)
 
+    /// Whether the drain waits for connections after its delay: on the drain ports, or through
+    /// the front door until no request is in flight and no tunnel is open.
+    public var drainWatchesConnections: Bool { !drainPorts.isEmpty || proxy != nil }
+
     /// The longest a SIGTERM-initiated stop can take before vigil exits.
     public var worstCaseStopDuration: Duration {
-        let drain = drainPorts.isEmpty ? drainDelay : max(drainDelay, drainTimeout)
+        let drain = drainWatchesConnections ? max(drainDelay, drainTimeout) : drainDelay
         return drain + stopTimeout
     }
 }

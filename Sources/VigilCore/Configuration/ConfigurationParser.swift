@@ -4,6 +4,7 @@ public struct ConfigurationParser {
     var configuration = Configuration()
     var effective: [EffectiveSetting] = []
     var problems: [ConfigurationProblem] = []
+    var proxyDraft = ProxyDraft()
 
     public static func parse(_ environment: [String: String]) -> ParsedConfiguration {
         var parser = ConfigurationParser(environment: environment)
@@ -20,6 +21,7 @@ public struct ConfigurationParser {
         reportUnknownNames()
         crossValidate()
         validateNotify()
+        validateProxy()
         problems.sort { $0.variable < $1.variable }
         return ParsedConfiguration(
             configuration: configuration, effective: effective, problems: problems, warnings: warnings())
@@ -152,7 +154,7 @@ public struct ConfigurationParser {
             configuration.version = value.isEmpty ? nil : value
             return nil
         default:
-            return applyNotify(name, value)
+            return name.hasPrefix("VIGIL_PROXY_") ? applyProxy(name, value) : applyNotify(name, value)
         }
     }
 
@@ -194,7 +196,7 @@ public struct ConfigurationParser {
         case "VIGIL_NOTIFY_FD": return c.notifyFD.map(String.init) ?? ""
         case "VIGIL_DETAILS": return c.details.rawValue
         case "VIGIL_ADMIN": return c.admin.rawValue
-        default: return text
+        default: return name.hasPrefix("VIGIL_PROXY_") ? canonicalProxy(name, text) : text
         }
     }
 
@@ -263,7 +265,7 @@ public struct ConfigurationParser {
         var warnings: [String] = []
         let worst = configuration.worstCaseStopDuration
         if worst > Configuration.kubernetesDefaultGracePeriod {
-            let drainName = configuration.drainPorts.isEmpty ? "VIGIL_DRAIN_DELAY" : "VIGIL_DRAIN_TIMEOUT"
+            let drainName = configuration.drainWatchesConnections ? "VIGIL_DRAIN_TIMEOUT" : "VIGIL_DRAIN_DELAY"
             warnings.append(
                 "\(drainName) + VIGIL_STOP_TIMEOUT = \(DurationText.format(worst)), "
                     + "more than Kubernetes' default grace period of 30s: "

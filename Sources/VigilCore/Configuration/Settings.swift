@@ -88,6 +88,33 @@ public enum Settings {
         Setting(
             "VIGIL_USER", default: "", example: "1000:1000",
             "Run the app, exec checks and vigil itself (after binding) as `name|uid[:group|gid]`."),
+        Setting(
+            "VIGIL_PROXY_LISTEN", default: "", example: ":8080",
+            "The front door: vigil accepts the app's clients here and forwards them to VIGIL_PROXY_UPSTREAM."),
+        Setting(
+            "VIGIL_PROXY_UPSTREAM", default: "", example: "127.0.0.1:8081",
+            "Where the app listens: `host:port`, `[v6]:port` or `unix:///path`."),
+        Setting(
+            "VIGIL_PROXY_MODE", default: "http", example: "tcp",
+            "`http` (requests re-framed and drained one by one) or `tcp` (a byte tunnel per connection)."),
+        Setting(
+            "VIGIL_PROXY_TIMEOUT", default: "60s", example: "30s",
+            "The app must answer within this (else 504), and be back within this during a restart."),
+        Setting(
+            "VIGIL_PROXY_HEADER_TIMEOUT", default: "10s", example: "10s",
+            "A client must send a request's headers within this (slow clients are closed)."),
+        Setting(
+            "VIGIL_PROXY_IDLE_TIMEOUT", default: "60s", example: "60s",
+            "An idle keep-alive client connection is closed after this."),
+        Setting(
+            "VIGIL_PROXY_FORWARDED", default: "true", example: "false",
+            "Append X-Forwarded-For and X-Forwarded-Proto to forwarded requests."),
+        Setting(
+            "VIGIL_PROXY_MAX_CONNECTIONS", default: "10000", example: "10000",
+            "Client connections at once; at the limit the longest-idle one is closed to make room."),
+        Setting(
+            "VIGIL_PROXY_QUEUE", default: "1000", example: "1000",
+            "Requests that may wait for the app while it restarts; more get 503."),
     ]
 
     /// `VIGIL_CHECK_<NAME>_<OPTION>`; `name` holds the option part.

@@ -8,6 +8,8 @@ public struct AgentSnapshot: Sendable {
     public var admin: AdminPolicy
     public var adminToken: String?
     public var identity = Identity()
+    /// The front door's traffic, when `VIGIL_PROXY_LISTEN` is set.
+    public var door: DoorTraffic? = nil
 
     public init(
         health: HealthModel, moment: Moment, appPid: Int32?, restarts: Int,

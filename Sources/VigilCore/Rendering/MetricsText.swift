@@ -62,7 +62,38 @@ public enum MetricsText {
         family(
             "process_start_time_seconds", "gauge", "Start time of the vigil process since the epoch, in seconds.",
             [("", seconds(.milliseconds(identity.startedAtWallMilliseconds)))])
+        if let door = snapshot.door { out += renderDoor(door, openMetrics: openMetrics) }
         if openMetrics { out += "# EOF\n" }
+        return out
+    }
+
+    /// The front door's traffic (`VIGIL_PROXY_*`).
+    static func renderDoor(_ door: DoorTraffic, openMetrics: Bool) -> String {
+        let requests = openMetrics ? "vigil_proxy_responses" : "vigil_proxy_responses_total"
+        var out = "# HELP \(requests) Responses the front door sent, by status class.\n# TYPE \(requests) counter\n"
+        for (index, count) in door.responses.enumerated() {
+            out += "vigil_proxy_responses_total{code=\"\(index + 1)xx\"} \(count)\n"
+        }
+        func gauge(_ name: String, _ help: String, _ value: Int) {
+            out += "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
+        }
+        gauge("vigil_proxy_requests_in_flight", "Requests forwarded to the app and not yet answered.", door.inFlight)
+        gauge("vigil_proxy_requests_waiting", "Requests waiting for the app to come back.", door.waiting)
+        gauge("vigil_proxy_connections", "Open client connections.", door.connections)
+        gauge("vigil_proxy_tunnels", "Open tunnels (tcp mode, WebSocket).", door.tunnels)
+        out += "# HELP vigil_proxy_drain_phase The front door's drain phase (1 for the current one).\n"
+        out += "# TYPE vigil_proxy_drain_phase gauge\n"
+        for phase in DoorTraffic.Phase.allCases {
+            out += "vigil_proxy_drain_phase{phase=\"\(phase.rawValue)\"} \(phase == door.phase ? 1 : 0)\n"
+        }
+        let latency = "vigil_proxy_request_duration_seconds"
+        out += "# HELP \(latency) Time from a request's head to its response's end.\n# TYPE \(latency) histogram\n"
+        for (index, bound) in DoorTraffic.bucketBounds.enumerated() {
+            out += "\(latency)_bucket{le=\"\(bound)\"} \(door.latencyBuckets[index])\n"
+        }
+        let total = door.latencyBuckets[DoorTraffic.bucketBounds.count]
+        out += "\(latency)_bucket{le=\"+Inf\"} \(total)\n"
+        out += "\(latency)_sum \(seconds(.milliseconds(door.latencySumMilliseconds)))\n\(latency)_count \(total)\n"
         return out
     }
 

@@ -81,7 +81,7 @@ public struct SupervisorStateMachine: Sendable {
             signalTarget = configuration.signalTarget
             stopTimeout = configuration.stopTimeout
             drainDelay = configuration.drainDelay
-            drainWatchesConnections = !configuration.drainPorts.isEmpty
+            drainWatchesConnections = configuration.drainWatchesConnections
             drainTimeout = configuration.drainTimeout
             restart = configuration.restart
             restartUnhealthy = configuration.restartUnhealthy

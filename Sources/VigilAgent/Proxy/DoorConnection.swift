@@ -1,0 +1,149 @@
+import NIOCore
+import NIOHTTP1
+import VigilCore
+
+/// One client connection of the front door in http mode, after NIO's HTTP codec and pipelining
+/// handler (which hands over the next request only after this one's response `.end`): forwards
+/// each request to the app on a pooled connection, streaming bodies both ways with
+/// backpressure, and answers itself only when the app cannot (400, 502, 503, 504).
+final class DoorConnection: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    unowned let door: FrontDoor
+    let state: ConnectionState
+    private var context: ChannelHandlerContext? = nil
+    private var exchange: DoorExchange? = nil
+    private var deadline: Scheduled<Void>? = nil
+
+    init(door: FrontDoor, state: ConnectionState) {
+        self.door = door
+        self.state = state
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        armDeadline()
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        deadline?.cancel()
+        self.context = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        exchange?.clientClosed()
+        exchange = nil
+        context.fireChannelInactive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            state.busy = true
+            state.headStartedAt = nil
+            let exchange = DoorExchange(connection: self, head: head)
+            self.exchange = exchange
+            exchange.start()
+        case .body(let buffer):
+            exchange?.clientBody(buffer)
+        case .end(let trailers):
+            exchange?.clientEnd(trailers)
+        }
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        exchange?.flushToApp()
+        context.fireChannelReadComplete()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { exchange?.clientWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: - Called by the exchange
+
+    var channel: Channel? { context?.channel }
+
+    func send(_ part: HTTPServerResponsePart, flush: Bool = false) {
+        guard let context else { return }
+        if flush {
+            context.writeAndFlush(wrapOutboundOut(part), promise: nil)
+        } else {
+            context.write(wrapOutboundOut(part), promise: nil)
+        }
+    }
+
+    /// The response's `.end`: the connection is idle again (before the write, which may hand
+    /// over a pipelined request at once), and closed after it when `close`.
+    func finish(_ exchange: DoorExchange, trailers: HTTPHeaders?, close: Bool) {
+        guard self.exchange === exchange, let context else { return }
+        self.exchange = nil
+        state.busy = false
+        state.lastActivity = context.eventLoop.now
+        let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+        if close {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+        } else {
+            armDeadline()
+        }
+    }
+
+    /// A `101`: from here on the connection is a tunnel to `app`.
+    func becomeTunnel(_ exchange: DoorExchange, to app: Channel) {
+        guard self.exchange === exchange, let context else { return }
+        self.exchange = nil
+        deadline?.cancel()
+        let channel = context.channel
+        context.flush()
+        // The tunnel first, then the codecs go: bytes they hold after the heads belong to it.
+        guard door.joinTunnel(client: channel, app: app) else { return }
+        let sync = channel.pipeline.syncOperations
+        let appSync = app.pipeline.syncOperations
+        do {
+            try sync.removeHandler(context: sync.context(handlerType: ProtocolErrorHandler.self), promise: nil)
+            try sync.removeHandler(context: sync.context(handlerType: HTTPServerPipelineHandler.self), promise: nil)
+            try sync.removeHandler(context: sync.context(handlerType: HTTPResponseEncoder.self), promise: nil)
+            try sync.removeHandler(
+                context: sync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+            try sync.removeHandler(context: sync.context(handlerType: ByteArrivalHandler.self), promise: nil)
+            sync.removeHandler(context: context, promise: nil)
+            try appSync.removeHandler(context: appSync.context(handlerType: HTTPRequestEncoder.self), promise: nil)
+            try appSync.removeHandler(context: appSync.context(handlerType: UpstreamHandler.self), promise: nil)
+            try appSync.removeHandler(
+                context: appSync.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
+        } catch {
+            channel.close(promise: nil)
+            app.close(promise: nil)
+            return
+        }
+    }
+
+    // MARK: - Deadlines
+
+    /// While idle: the idle timeout since the last response, and the header deadline once a
+    /// head has begun to arrive. One timer per connection, re-armed when it fires early.
+    private func armDeadline() {
+        deadline?.cancel()
+        guard let channel = context?.channel else { return }
+        let loop = channel.eventLoop.assumeIsolated()
+        let idle = TimeAmount.milliseconds(door.settings.idleTimeout.milliseconds)
+        let header = TimeAmount.milliseconds(door.settings.headerTimeout.milliseconds)
+        var due = state.lastActivity + idle
+        if let started = state.headStartedAt { due = min(due, started + header) }
+        // A head may start arriving at any moment: look again within the header timeout.
+        due = min(due, loop.nonisolated().now + header)
+        deadline = loop.scheduleTask(deadline: due) { [weak self] in
+            guard let self, !self.state.busy else { return }
+            let now = loop.nonisolated().now
+            let idleOver = self.state.lastActivity + idle <= now
+            let headOver = self.state.headStartedAt.map { $0 + header <= now } ?? false
+            if idleOver || headOver {
+                channel.close(promise: nil)
+            } else {
+                self.armDeadline()
+            }
+        }
+    }
+}

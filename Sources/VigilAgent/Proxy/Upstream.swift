@@ -1,0 +1,129 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import VigilCore
+
+/// One connection from the door to the app: its channel and the handler at its end.
+/// Event-loop confined.
+struct UpstreamConnection {
+    let channel: Channel
+    let handler: UpstreamHandler
+
+    /// The connection's handler, looked up on the event loop.
+    init(_ channel: Channel) throws {
+        self.channel = channel
+        self.handler = try channel.pipeline.syncOperations.handler(type: UpstreamHandler.self)
+    }
+}
+
+/// Hands the app's response parts to whichever exchange holds the connection now.
+final class UpstreamHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPClientResponsePart
+
+    var onPart: (HTTPClientResponsePart) -> Void = { _ in }
+    var onClosed: () -> Void = {}
+    var onWritable: () -> Void = {}
+    /// Served an earlier request: the app may have closed it meanwhile (a stale keep-alive).
+    var reused = false
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { onPart(unwrapInboundIn(data)) }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        let closed = onClosed
+        onClosed = {}
+        closed()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable { onWritable() }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) { context.close(promise: nil) }
+}
+
+/// Keep-alive connections to the app, reused last-in first-out so that the fewest stay warm.
+/// Event-loop confined.
+final class UpstreamPool {
+    private let loop: EventLoop
+    private let upstream: ProxyConfiguration.Upstream
+    private let resolver: AddressResolver
+    private let connectTimeout: TimeAmount
+    private let maxIdle: Int
+    private var idle: [UpstreamConnection] = []
+
+    init(
+        loop: EventLoop, upstream: ProxyConfiguration.Upstream, resolver: AddressResolver, connectTimeout: TimeAmount,
+        maxIdle: Int = 256
+    ) {
+        self.loop = loop
+        self.upstream = upstream
+        self.resolver = resolver
+        self.connectTimeout = connectTimeout
+        self.maxIdle = maxIdle
+    }
+
+    /// An idle connection, or a new one speaking HTTP/1.1.
+    func acquire() -> EventLoopFuture<Channel> {
+        while let connection = idle.popLast() {
+            if connection.channel.isActive {
+                connection.handler.reused = true
+                return loop.makeSucceededFuture(connection.channel)
+            }
+        }
+        return connect(http: true)
+    }
+
+    /// Back to the pool after a complete exchange; closed when the pool is full.
+    func release(_ connection: UpstreamConnection) {
+        guard connection.channel.isActive, idle.count < maxIdle else {
+            connection.channel.close(promise: nil)
+            return
+        }
+        connection.handler.onPart = { _ in }
+        connection.handler.onWritable = {}
+        connection.handler.onClosed = { [unowned self] in
+            self.idle.removeAll { $0.channel === connection.channel }
+        }
+        idle.append(connection)
+    }
+
+    var idleCount: Int { idle.count }
+
+    func closeIdle() {
+        for connection in idle { connection.channel.close(promise: nil) }
+        idle.removeAll()
+    }
+
+    /// A connection to the app: with the HTTP/1.1 client codec, or bare for a tunnel.
+    func connect(http: Bool) -> EventLoopFuture<Channel> {
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(connectTimeout)
+            .channelOption(ChannelOptions.allowRemoteHalfClosure, value: !http)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    guard http else { return }
+                    let sync = channel.pipeline.syncOperations
+                    // The door sets every framing header itself: the encoder must not add any.
+                    var encoder = HTTPRequestEncoder.Configuration()
+                    encoder.automaticallySetFramingHeaders = false
+                    try sync.addHandler(HTTPRequestEncoder(configuration: encoder))
+                    try sync.addHandler(
+                        ByteToMessageHandler(
+                            HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward
+                            )))
+                    try sync.addHandler(UpstreamHandler())
+                }
+            }
+        switch upstream {
+        case .unix(let path):
+            return bootstrap.connect(unixDomainSocketPath: path)
+        case .tcp(let address):
+            if address.host != "localhost", let socket = try? SocketAddress(ipAddress: address.host, port: address.port) {
+                return bootstrap.connect(to: socket)
+            }
+            return resolver.resolve(host: address.host, port: address.port, on: loop).assumeIsolated().flatMap {
+                bootstrap.connect(to: $0)
+            }.nonisolated()
+        }
+    }
+}

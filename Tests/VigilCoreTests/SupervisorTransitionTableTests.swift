@@ -47,7 +47,7 @@ import Testing
     static let beforeRestart = cleanUp(.group(10))
     static let beforeExit = cleanUp(.everything(group: 10))
     static let drainMessage =
-        "SIGTERM: draining: readiness fails, the app keeps serving for 5s, then while it has connections on the "
+        "SIGTERM: draining: readiness fails, the app keeps serving for 5s, then until no connection is left on the "
         + "drain ports (at most 30s in all)"
 
     static var rows: [Row] {

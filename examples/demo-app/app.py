@@ -7,7 +7,8 @@
 - It stops at once on SIGTERM, as most apps do: it does not finish in-flight requests and does not
   wait for the load balancer to notice. (That is the behaviour vigil's drain exists to hide.)
 
-Endpoints (HTTP/1.0, one request per connection):
+Endpoints (HTTP/1.0, one request per connection; KEEPALIVE=1 for HTTP/1.1 keep-alive, as most
+production servers do):
   GET /            200 "hello from <pid>"
   GET /health      200 "ok <pid>", or 500 after /sick
   GET /slow?ms=N   200 after N milliseconds (an in-flight request that takes a while)
@@ -28,12 +29,14 @@ PORT = int(os.environ.get("PORT", "8080"))
 HOST = os.environ.get("HOST", "0.0.0.0")
 STARTUP_DELAY = float(os.environ.get("STARTUP_DELAY", "1"))
 QUIET = os.environ.get("QUIET", "1") not in ("0", "false", "no")
+KEEPALIVE = os.environ.get("KEEPALIVE", "0") in ("1", "true", "yes")
 
 state = {"sick": False}
 
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "demo-app/1"
+    protocol_version = "HTTP/1.1" if KEEPALIVE else "HTTP/1.0"
 
     def _send(self, status, text):
         body = (text + "\n").encode()

@@ -41,7 +41,9 @@ final class DoorExchange {
             self.framing = framing
         }
         keepAlive = ForwardingRules.keepsAlive(headers, http10: http10)
-        let client = connection.channel?.remoteAddress?.ipAddress.map { $0.hasPrefix("::ffff:") ? String($0.dropFirst(7)) : $0 }
+        let client = connection.channel?.remoteAddress?.ipAddress.map {
+            $0.hasPrefix("::ffff:") ? String($0.dropFirst(7)) : $0
+        }
         let forwarded = ForwardingRules.request(
             headers, framing: framing, client: client, forwarded: door.settings.forwardedHeaders)
         forwardedHead = HTTPRequestHead(
@@ -70,7 +72,8 @@ final class DoorExchange {
                     return self.answer(502, "bad gateway: the app is unreachable\n")
                 }
                 self.attach(app)
-            case .failure(.unreachable(let reason)): self.answer(502, "bad gateway: the app is unreachable (\(reason))\n")
+            case .failure(.unreachable(let reason)):
+                self.answer(502, "bad gateway: the app is unreachable (\(reason))\n")
             case .failure(.notBack): self.answer(503, "service unavailable: the app did not come back in time\n")
             case .failure(.queueFull): self.answer(503, "service unavailable: too many requests wait for the app\n")
             }
@@ -123,14 +126,16 @@ final class DoorExchange {
             timeout?.cancel()
             let headers = ForwardingRules.response(
                 Array(response.headers), status: 101, framing: .none, keepAlive: true, http10: false)
-            connection.send(.head(HTTPResponseHead(version: head.version, status: response.status, headers: .init(headers))))
+            connection.send(
+                .head(HTTPResponseHead(version: head.version, status: response.status, headers: .init(headers))))
             guard let app else { return }
             responseStatus = 101
             end(status: 101)
             connection.becomeTunnel(self, to: app.channel)
         case .head(let response) where response.status.code < 200:
             let headers = ForwardingRules.response(
-                Array(response.headers), status: Int(response.status.code), framing: .none, keepAlive: true, http10: false)
+                Array(response.headers), status: Int(response.status.code), framing: .none, keepAlive: true,
+                http10: false)
             connection.send(
                 .head(HTTPResponseHead(version: head.version, status: response.status, headers: .init(headers))),
                 flush: true)
@@ -146,7 +151,8 @@ final class DoorExchange {
             keepAlive = keepAlive && !mustClose && !door.closesConnections
             let forwarded = ForwardingRules.response(
                 headers, status: status, framing: framing, keepAlive: keepAlive, http10: http10)
-            connection.send(.head(HTTPResponseHead(version: head.version, status: response.status, headers: .init(forwarded))))
+            connection.send(
+                .head(HTTPResponseHead(version: head.version, status: response.status, headers: .init(forwarded))))
         case .body(let buffer):
             connection.send(.body(.byteBuffer(buffer)))
             if let channel = connection.channel, !channel.isWritable {
@@ -156,7 +162,9 @@ final class DoorExchange {
         case .end(let trailers):
             let reusable = appKeepsAlive && requestEnded
             // A request body the app did not wait for is still arriving: that connection ends here.
-            keepAlive = keepAlive && requestEnded && !door.closesConnections
+            // (Not the drain: a head that went out without `Connection: close` promised the client
+            // the connection; closing it now would fail the client's next request.)
+            keepAlive = keepAlive && requestEnded
             let app = self.app
             self.app = nil
             end(status: responseStatus)

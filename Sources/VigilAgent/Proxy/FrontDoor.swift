@@ -173,13 +173,14 @@ final class FrontDoor {
 
     // MARK: - The drain
 
-    /// Readiness fails: keep accepting, close every connection after its response, and close
-    /// the idle ones now.
+    /// Readiness fails: keep accepting, and close every connection after its next response.
+    /// Idle keep-alive connections stay open for now: closing one races with the request its
+    /// client may be sending on it at that moment, which then fails. A client still sending gets
+    /// its `Connection: close` with the next response and reconnects through the balancer.
     func beginClosing() {
         guard traffic.phase == .serving else { return }
         traffic.phase = .closing
         logger.info("front door: closing client connections after their responses")
-        closeIdleConnections()
     }
 
     /// A drain cancelled (`DELETE /drain`): keep-alive again.
@@ -187,12 +188,13 @@ final class FrontDoor {
         if traffic.phase == .closing { traffic.phase = .serving }
     }
 
-    /// The drain delay is over: stop accepting; `onQuiet` once nothing is in flight.
+    /// The drain delay is over: stop accepting; `onQuiet` once nothing is in flight. Idle client
+    /// connections stay until vigil exits: a request that still comes on one is answered (with
+    /// `Connection: close`) while the app runs, where closing it would fail that request.
     func finish(onQuiet: @escaping () -> Void) {
         traffic.phase = .finishing
         for listener in listeners { listener.close(promise: nil) }
         listeners.removeAll()
-        closeIdleConnections()
         pool.closeIdle()
         self.onQuiet = onQuiet
         logger.info(
@@ -203,10 +205,6 @@ final class FrontDoor {
 
     /// Whether a response now ends its client connection.
     var closesConnections: Bool { traffic.phase != .serving }
-
-    private func closeIdleConnections() {
-        for state in connections.all where !state.busy && settings.mode == .http { state.channel.close(promise: nil) }
-    }
 
     private func checkQuiet() {
         guard traffic.isQuiet, let onQuiet else { return }

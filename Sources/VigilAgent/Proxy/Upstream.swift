@@ -109,7 +109,8 @@ final class UpstreamPool {
                     try sync.addHandler(HTTPRequestEncoder(configuration: encoder))
                     try sync.addHandler(
                         ByteToMessageHandler(
-                            HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward
+                            HTTPResponseDecoder(
+                                leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward
                             )))
                     try sync.addHandler(UpstreamHandler())
                 }
@@ -118,7 +119,8 @@ final class UpstreamPool {
         case .unix(let path):
             return bootstrap.connect(unixDomainSocketPath: path)
         case .tcp(let address):
-            if address.host != "localhost", let socket = try? SocketAddress(ipAddress: address.host, port: address.port) {
+            if address.host != "localhost", let socket = try? SocketAddress(ipAddress: address.host, port: address.port)
+            {
                 return bootstrap.connect(to: socket)
             }
             return resolver.resolve(host: address.host, port: address.port, on: loop).assumeIsolated().flatMap {

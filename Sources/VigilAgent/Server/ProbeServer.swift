@@ -128,8 +128,6 @@ final class ConnectionTable {
 
     var count: Int { open.count }
 
-    var all: [ConnectionState] { Array(open.values) }
-
     func admit(_ state: ConnectionState) -> Bool {
         if open.count >= limit {
             let idle = open.values.filter { !$0.busy }

@@ -40,7 +40,9 @@ extension ConfigurationParser {
             case .failure(let error): return error.message
             }
         case "VIGIL_PROXY_MODE":
-            guard let mode = ProxyConfiguration.Mode(rawValue: value.lowercased()) else { return "not one of http, tcp" }
+            guard let mode = ProxyConfiguration.Mode(rawValue: value.lowercased()) else {
+                return "not one of http, tcp"
+            }
             proxyDraft.settings.mode = mode
         case "VIGIL_PROXY_TIMEOUT": return duration { $0.timeout = $1 }
         case "VIGIL_PROXY_HEADER_TIMEOUT": return duration { $0.headerTimeout = $1 }

@@ -67,6 +67,8 @@ public struct SupervisorStateMachine: Sendable {
         public var drainDelay: Duration
         public var drainWatchesConnections: Bool
         public var drainTimeout: Duration
+        /// What the connection-aware drain waits for, for the log: the front door, the ports, or both.
+        public var drainWaitsFor: String
         public var restart: RestartPolicy
         public var restartUnhealthy: Bool
         public var restartBackoffMax: Duration
@@ -83,6 +85,11 @@ public struct SupervisorStateMachine: Sendable {
             drainDelay = configuration.drainDelay
             drainWatchesConnections = configuration.drainWatchesConnections
             drainTimeout = configuration.drainTimeout
+            let door = "no request is in flight through the front door"
+            let ports = "no connection is left on the drain ports"
+            drainWaitsFor =
+                configuration.proxy == nil
+                ? ports : configuration.drainPorts.isEmpty ? door : "\(door) and \(ports)"
             restart = configuration.restart
             restartUnhealthy = configuration.restartUnhealthy
             restartBackoffMax = configuration.restartBackoffMax

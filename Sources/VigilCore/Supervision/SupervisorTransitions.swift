@@ -44,7 +44,7 @@ extension SupervisorStateMachine {
                 + DurationText.format(settings.drainDelay)
             if settings.drainWatchesConnections {
                 message +=
-                    ", then while it has connections on the drain ports (at most "
+                    ", then until \(settings.drainWaitsFor) (at most "
                     + "\(DurationText.format(settings.drainTimeout)) in all)"
                 actions.append(.schedule(.drainTimeout, after: settings.drainTimeout))
             }

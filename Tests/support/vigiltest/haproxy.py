@@ -23,7 +23,9 @@ class HAProxy:
     down` while still in maintenance, then `enable server`, so a new server must pass `rise`
     checks before it gets any request (enabling first would put it UP before any check)."""
 
-    def __init__(self, workdir, check_path="/readyz", slots=8, inter="200ms", fall=2, rise=2, log=True):
+    def __init__(self, workdir, check_path="/readyz", slots=8, inter="200ms", fall=2, rise=2, log=True, mode="http"):
+        """MODE "http" re-routes every request; "tcp" balances connections, as kube-proxy does: a
+        client's keep-alive connection stays on its server until one side closes it."""
         self.workdir = workdir
         self.sockdir = tempfile.mkdtemp(prefix="vigil-hx-")  # unix socket paths must stay short
         self.socket_path = os.path.join(self.sockdir, "admin.sock")
@@ -34,14 +36,16 @@ class HAProxy:
         self.log_path = os.path.join(workdir, "haproxy.log")
         servers = "\n".join(f"    server {s} 127.0.0.1:1 check port 1 disabled" for s in self.slots)
         logging = "    log stdout format raw local0 info\n" if log else ""
+        self.mode = mode
+        log_option = "option httplog" if mode == "http" else "option tcplog"
         config = f"""global
     stats socket {self.socket_path} level admin
 {logging}    maxconn 4096
 
 defaults
-    mode http
+    mode {mode}
     log global
-    option httplog
+    {log_option}
     timeout connect 2s
     timeout client 30s
     timeout server 30s

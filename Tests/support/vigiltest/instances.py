@@ -21,12 +21,17 @@ class Instance:
     """The demo app on its own port, started under INIT: "vigil", "tini" or "bare" (nothing).
 
     Under vigil, HAProxy checks vigil's /readyz (`check_port` = vigil's port); otherwise it checks
-    the app's /health on the app's port, the best a load balancer can do without vigil."""
+    the app's /health on the app's port, the best a load balancer can do without vigil.
+
+    DOOR: vigil's front door listens on `app_port` (what the balancer sends to) and forwards to
+    the app on `upstream_port`."""
 
     def __init__(self, init="vigil", workdir="/tmp", startup_delay=1.0, vigil_env=None, app_env=None,
-                 command=None, name=None):
+                 command=None, name=None, door=False):
         self.init = init
+        self.door = door and init == "vigil"
         self.app_port = free_port()
+        self.upstream_port = free_port() if self.door else self.app_port
         self.vigil_port = free_port() if init == "vigil" else None
         self.check_port = self.vigil_port if init == "vigil" else self.app_port
         self.tag = uuid.uuid4().hex
@@ -34,22 +39,27 @@ class Instance:
         self.slot = None
         self.started = time.monotonic()
         self.stopped_at = None
-        app_settings = {"PORT": self.app_port, "STARTUP_DELAY": startup_delay, "HOST": "127.0.0.1", TAG_VARIABLE: self.tag}
+        app_settings = {"PORT": self.upstream_port, "STARTUP_DELAY": startup_delay, "HOST": "127.0.0.1", TAG_VARIABLE: self.tag}
         app_settings.update(app_env or {})
         env = base_env(**app_settings)
         app = list(command) if command else [PYTHON, DEMO_APP]
         if init == "vigil":
             settings = {
                 "VIGIL_LISTEN": f"127.0.0.1:{self.vigil_port}",
-                "VIGIL_CHECK_APP": f"http://127.0.0.1:{self.app_port}/health",
+                "VIGIL_CHECK_APP": f"http://127.0.0.1:{self.upstream_port}/health",
                 "VIGIL_CHECK_APP_INTERVAL": "200ms",
                 "VIGIL_CHECK_APP_TIMEOUT": "200ms",
                 "VIGIL_DRAIN_DELAY": "2s",
                 "VIGIL_STOP_TIMEOUT": "5s",
             }
-            # Values may name the instance's ports: "{app_port}", "{vigil_port}". None removes a default.
+            if self.door:
+                settings["VIGIL_PROXY_LISTEN"] = f"127.0.0.1:{self.app_port}"
+                settings["VIGIL_PROXY_UPSTREAM"] = f"127.0.0.1:{self.upstream_port}"
+            # Values may name the instance's ports: "{app_port}", "{upstream_port}", "{vigil_port}".
+            # None removes a default.
             settings.update(vigil_env or {})
-            settings = {k: str(v).format(app_port=self.app_port, vigil_port=self.vigil_port)
+            settings = {k: str(v).format(app_port=self.app_port, vigil_port=self.vigil_port,
+                                         upstream_port=self.upstream_port)
                         for k, v in settings.items() if v is not None}
             if "VIGIL_CHECK_APP" not in settings:  # removed by the caller: drop its options too
                 settings = {k: v for k, v in settings.items() if not k.startswith("VIGIL_CHECK_APP_")}

@@ -23,14 +23,16 @@ from .load import Load
 class Cluster:
     """HAProxy plus the instances started through it; closing ends them all."""
 
-    def __init__(self, workdir=None, init="vigil", check_path=None, slots=8, inter="200ms", fall=2, rise=2):
+    def __init__(self, workdir=None, init="vigil", check_path=None, slots=8, inter="200ms", fall=2, rise=2,
+                 mode="http"):
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="vigil-e2e-")
         os.makedirs(self.workdir, exist_ok=True)
         self.init = init
         if check_path is None:
             check_path = "/readyz" if init == "vigil" else "/health"
-        self.haproxy = HAProxy(self.workdir, check_path=check_path, slots=slots, inter=inter, fall=fall, rise=rise)
+        self.haproxy = HAProxy(self.workdir, check_path=check_path, slots=slots, inter=inter, fall=fall, rise=rise,
+                               mode=mode)
         self.instances = []
 
     @property
@@ -80,7 +82,8 @@ def record_results(results, path=None):
             existing = json.load(f)
     except (OSError, ValueError):
         pass
-    existing[results["init"]] = results
+    key = results["init"] if results.get("balancer", "http") == "http" else f"{results['init']}/{results['balancer']}"
+    existing[key] = results
     with open(path, "w") as f:
         json.dump(existing, f, indent=2, sort_keys=True)
         f.write("\n")
@@ -89,12 +92,15 @@ def record_results(results, path=None):
 def run_rolling_upgrade(init="vigil", replacements=3, replicas=2, startup_delay=1.0, drain_delay="2s",
                         propagation_lag=1.0, connections=8, pause_ms=20, check_inter="200ms",
                         settle=1.0, vigil_env=None, workdir=None, results_path=None, log=print,
-                        keep_workdir=None):
+                        keep_workdir=None, balancer="http", door=False, keepalive_app=False):
     """A rolling upgrade (maxSurge 1, maxUnavailable 0) under load through HAProxy.
 
     REPLICAS instances serve; then, REPLACEMENTS times: start a new instance (STARTUP_DELAY s to
     listen), wait until HAProxy marks it UP, SIGTERM the oldest, and PROPAGATION_LAG s later take it
     out of HAProxy. Returns the counts: requests, failed (non-2xx + socket errors) and details.
+
+    BALANCER is HAProxy's mode ("http", or "tcp" as kube-proxy balances); DOOR puts vigil's front
+    door in front of the app; KEEPALIVE_APP makes the app speak HTTP/1.1 keep-alive.
 
     Logs (HAProxy's, with one line per request, each instance's, wrk's) go to WORKDIR; without
     one, to a temporary directory that is removed afterwards unless KEEP_WORKDIR is true or vigil
@@ -103,11 +109,13 @@ def run_rolling_upgrade(init="vigil", replacements=3, replicas=2, startup_delay=
     settings.update(vigil_env or {})
     started = time.monotonic()
     steps = []
-    cluster = Cluster(workdir=workdir, init=init, slots=replicas + replacements + 1, inter=check_inter)
+    cluster = Cluster(workdir=workdir, init=init, slots=replicas + replacements + 1, inter=check_inter,
+                      mode=balancer)
     counts = None
+    app_env = {"KEEPALIVE": "1"} if keepalive_app else None
     try:
         def launch():
-            instance = cluster.start(startup_delay=startup_delay, vigil_env=settings)
+            instance = cluster.start(startup_delay=startup_delay, vigil_env=settings, door=door, app_env=app_env)
             cluster.add(instance)
             return instance
 
@@ -148,8 +156,10 @@ def run_rolling_upgrade(init="vigil", replacements=3, replicas=2, startup_delay=
         cluster.close(keep_workdir=keep)
         if counts and cluster._own_workdir and not keep:
             counts.pop("workdir", None)
+    label = f"{init}+door" if door and init == "vigil" else init
     counts.update({
-        "init": init,
+        "init": label,
+        "balancer": balancer,
         "replacements": replacements,
         "replicas": replicas,
         "drain_delay": drain_delay if init == "vigil" else None,
@@ -160,7 +170,7 @@ def run_rolling_upgrade(init="vigil", replacements=3, replicas=2, startup_delay=
     })
     counts["failed_percent"] = round(100.0 * counts["failed"] / counts["requests"], 3) if counts["requests"] else 0.0
     if log:
-        log(f"rolling upgrade [{init}]: {counts['requests']} requests, {counts['failed']} failed "
+        log(f"rolling upgrade [{label}, {balancer} balancer]: {counts['requests']} requests, {counts['failed']} failed "
             f"({counts['failed_percent']}%; non-2xx {counts['non_2xx']}, socket errors {counts['socket_errors']}; "
             f"haproxy 5xx {counts['haproxy_5xx']}) over {replacements} replacements in {counts['elapsed_s']}s")
     record_results(counts, results_path)
@@ -177,6 +187,9 @@ def main(argv=None):
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--pause-ms", type=int, default=20)
     parser.add_argument("--check-inter", default="200ms")
+    parser.add_argument("--balancer", default="http", choices=["http", "tcp"])
+    parser.add_argument("--door", action="store_true", help="vigil's front door in front of the app")
+    parser.add_argument("--keepalive-app", action="store_true", help="the app speaks HTTP/1.1 keep-alive")
     parser.add_argument("--json", help="merge the counts into this JSON file (default $VIGIL_E2E_RESULTS)")
     parser.add_argument("--workdir", help="keep HAProxy's, wrk's and the instances' logs here")
     args = parser.parse_args(argv)
@@ -184,6 +197,7 @@ def main(argv=None):
                                  drain_delay=args.drain_delay, propagation_lag=args.propagation_lag,
                                  connections=args.connections, pause_ms=args.pause_ms,
                                  check_inter=args.check_inter, results_path=args.json, workdir=args.workdir,
+                                 balancer=args.balancer, door=args.door, keepalive_app=args.keepalive_app,
                                  log=lambda line: print(line, file=sys.stderr))
     print(json.dumps(counts, indent=2, sort_keys=True))
 

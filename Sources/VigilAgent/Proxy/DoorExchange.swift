@@ -85,6 +85,7 @@ final class DoorExchange {
         app.handler.onPart = { [unowned self] part in self.appPart(part) }
         app.handler.onClosed = { [unowned self] in self.appClosed() }
         app.handler.onWritable = { [unowned self] in self.setClientReading(true) }
+        app.handler.onReadComplete = { [unowned self] in self.connection.channel?.flush() }
         for part in pending { app.channel.write(part, promise: nil) }
         pending.removeAll()
         app.channel.flush()
@@ -114,7 +115,7 @@ final class DoorExchange {
         guard !finished else { return }
         dispatch?.cancel()
         end(status: nil)
-        if let app { app.channel.close(promise: nil) }
+        detachApp()?.close(promise: nil)
     }
 
     // MARK: - From the app
@@ -156,8 +157,9 @@ final class DoorExchange {
         case .body(let buffer):
             connection.send(.body(.byteBuffer(buffer)))
             if let channel = connection.channel, !channel.isWritable {
-                connection.channel?.flush()
+                // Pause first: the flush may drain the buffer and report writable again at once.
                 app?.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+                channel.flush()
             }
         case .end(let trailers):
             let reusable = appKeepsAlive && requestEnded
@@ -200,8 +202,7 @@ final class DoorExchange {
     private func timedOut() {
         guard !finished, responseStatus == nil else { return }
         dispatch?.cancel()
-        app?.channel.close(promise: nil)
-        app = nil
+        detachApp()?.close(promise: nil)
         answer(504, "gateway timeout: the app did not answer within \(DurationText.format(door.settings.timeout))\n")
     }
 
@@ -230,6 +231,17 @@ final class DoorExchange {
         finished = true
         timeout?.cancel()
         door.requestEnded(status: status, startedAt: startedAt)
+    }
+
+    /// Lets go of the app's connection without hearing from it again; its channel to close.
+    private func detachApp() -> Channel? {
+        guard let app else { return nil }
+        self.app = nil
+        app.handler.onPart = { _ in }
+        app.handler.onClosed = {}
+        app.handler.onWritable = {}
+        app.handler.onReadComplete = {}
+        return app.channel
     }
 
     private func setClientReading(_ on: Bool) {

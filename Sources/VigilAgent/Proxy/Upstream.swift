@@ -23,10 +23,13 @@ final class UpstreamHandler: ChannelInboundHandler {
     var onPart: (HTTPClientResponsePart) -> Void = { _ in }
     var onClosed: () -> Void = {}
     var onWritable: () -> Void = {}
+    var onReadComplete: () -> Void = {}
     /// Served an earlier request: the app may have closed it meanwhile (a stale keep-alive).
     var reused = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { onPart(unwrapInboundIn(data)) }
+
+    func channelReadComplete(context: ChannelHandlerContext) { onReadComplete() }
 
     func channelInactive(context: ChannelHandlerContext) {
         let closed = onClosed
@@ -81,6 +84,7 @@ final class UpstreamPool {
         }
         connection.handler.onPart = { _ in }
         connection.handler.onWritable = {}
+        connection.handler.onReadComplete = {}
         connection.handler.onClosed = { [unowned self] in
             self.idle.removeAll { $0.channel === connection.channel }
         }

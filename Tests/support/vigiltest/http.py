@@ -45,3 +45,25 @@ def wait_status(port, path, status, timeout=10, proc=None, what="vigil"):
             raise AssertionError(f"{what} exited early ({proc.returncode})")
         time.sleep(0.05)
     raise AssertionError(f"{what}: {path} did not answer {status} within {timeout}s (last: {last})")
+
+
+def raw_exchange(port, data, timeout=3.0):
+    """Sends DATA (bytes) over a fresh connection to 127.0.0.1:PORT and returns every byte that
+    comes back until the peer closes or TIMEOUT passes without a byte."""
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(data)
+        chunks = []
+        try:
+            while True:
+                chunk = s.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        except socket.timeout:
+            pass
+    return b"".join(chunks)
+
+
+def statuses(raw):
+    """The status codes of every response in RAW (bytes), in order."""
+    return [int(code) for code in re.findall(rb"HTTP/1\.[01] (\d{3}) ", raw)]

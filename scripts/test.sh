@@ -20,6 +20,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 python3 -c 'import pytest, pytest_timeout, prometheus_client, yaml' 2>/dev/null ||
     python3 -m pip install -q pytest pytest-timeout prometheus_client pyyaml
+python3 -c 'import grpc, grpc_health.v1.health' 2>/dev/null ||
+    python3 -m pip install -q grpcio grpcio-health-checking   # Tests/integration/test_grpc.py: a real health server
 python3 -c 'import junitparser, kubernetes_validate' 2>/dev/null ||
     python3 -m pip install -q junitparser kubernetes-validate   # Tests/lint: JUnit and the Kubernetes schema
 

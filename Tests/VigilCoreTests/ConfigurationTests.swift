@@ -74,8 +74,8 @@ import Testing
                 #"VIGIL_CHECK_DB="tcp://x": missing port; example: VIGIL_CHECK_DB=http://127.0.0.1:8080/health"#,
                 #"VIGIL_CHECK_DB_TIMOUT="1s": unknown option TIMOUT of check db; did you mean VIGIL_CHECK_DB_TIMEOUT? "#
                     + #"example: VIGIL_CHECK_DB_TIMEOUT=1s"#,
-                #"VIGIL_CHECK_Q="ftp://host/": unknown scheme "ftp" (use http, https, tcp, unix, exec or file); "#
-                    + #"example: VIGIL_CHECK_Q=http://127.0.0.1:8080/health"#,
+                #"VIGIL_CHECK_Q="ftp://host/": unknown scheme "ftp" (use http, https, grpc, grpcs, tcp, unix, exec "#
+                    + #"or file); example: VIGIL_CHECK_Q=http://127.0.0.1:8080/health"#,
                 #"VIGIL_DRIAN_DELAY: unknown setting; did you mean VIGIL_DRAIN_DELAY? example: VIGIL_DRAIN_DELAY=5s"#,
                 #"VIGIL_LISTEN=":99999": port "99999" is not between 1 and 65535; example: VIGIL_LISTEN=:7979"#,
                 #"VIGIL_STOP_TIMEOUT="abc": not a duration (use 500ms, 5s, 1m30s or a number of seconds); "#

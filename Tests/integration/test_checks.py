@@ -5,19 +5,18 @@ State is read the way an operator reads it: /status?format=json (parsed with jso
 endpoints, through curl. Checks run every 100–300ms so the whole file stays quick.
 """
 import http.server
-import json
 import os
 import random
 import re
 import signal
 import socket
 import ssl
-import subprocess
 import threading
 import time
 
 import pytest
 
+from vigiltest.checks import SilentServer, check, fast, status, wait_check
 from vigiltest.http import curl
 from vigiltest.ports import free_port
 from vigiltest.processes import with_marker, zombies_of
@@ -27,45 +26,12 @@ from vigiltest.waiting import wait_until
 APP = ["sleep", "600"]
 
 
-
 # --- reading vigil's state ------------------------------------------------------------------------
-
-def status(v):
-    code, body, _ = curl(v.url("/status?format=json"))
-    assert code == 200, body
-    return json.loads(body)
-
-
-def check(v, name):
-    for c in status(v)["checks"]:
-        if c["name"] == name:
-            return c
-    raise AssertionError(f"no check {name}")
-
 
 def epoch(stamp):
     """RFC 3339 `2026-01-02T03:04:05.678Z` → seconds since the epoch."""
     import calendar
     return calendar.timegm(time.strptime(stamp[:19], "%Y-%m-%dT%H:%M:%S")) + int(stamp[20:23]) / 1000
-
-
-def wait_check(v, name, state, timeout=10, runs=1):
-    """Waits until check NAME has STATUS and at least RUNS runs; returns its JSON."""
-    def ready():
-        c = check(v, name)
-        return c if c["status"] == state and c["runs"] >= runs else None
-    try:
-        return wait_until(ready, timeout, what=f"{name} {state}")
-    except AssertionError:
-        raise AssertionError(f"{name} never became {state}: {check(v, name)}\nlog: {v.stderr()}")
-
-
-def fast(name, interval="200ms", timeout="200ms", failures=1, **options):
-    """Environment for VIGIL_CHECK_<NAME>'s options: quick schedule, FAILURES=1 by default."""
-    env = {f"VIGIL_CHECK_{name}_INTERVAL": interval, f"VIGIL_CHECK_{name}_TIMEOUT": timeout,
-           f"VIGIL_CHECK_{name}_FAILURES": str(failures)}
-    env.update({f"VIGIL_CHECK_{name}_{k.upper()}": str(value) for k, value in options.items()})
-    return env
 
 
 def start(env, tmp_path, command=APP):
@@ -130,57 +96,6 @@ class Server:
     def close(self):
         self.httpd.shutdown()
         self.httpd.server_close()
-
-
-class SilentServer:
-    """Accepts connections and never answers; remembers them to see whether vigil closes them."""
-
-    def __init__(self):
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.accepted = []
-        self.closed = False
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while not self.closed:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            self.accepted.append(conn)
-
-    def open_connections(self):
-        """How many accepted connections the peer has not closed (reads what they sent to see EOF)."""
-        count = 0
-        for conn in self.accepted:
-            conn.setblocking(False)
-            try:
-                while True:
-                    if conn.recv(65536) == b"":
-                        break  # closed by vigil
-            except BlockingIOError:
-                count += 1  # still open
-            except OSError:
-                continue
-        return count
-
-    def close(self):
-        self.closed = True
-        for conn in self.accepted:
-            conn.close()
-        self.sock.close()
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("tls")
-    key, cert = directory / "key.pem", directory / "cert.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
-                    "-days", "1", "-subj", "/CN=localhost"], check=True, capture_output=True)
-    return str(cert), str(key)
 
 
 @pytest.fixture(scope="module")

@@ -104,11 +104,11 @@ def test_bad_global_value_is_reported_exactly_and_nothing_starts(tmp_path, env, 
 
 CHECK_PROBLEMS = [
     ("unknown-scheme", {"VIGIL_CHECK_DB": "postgres://1.2.3.4:5432"},
-     f'VIGIL_CHECK_DB="postgres://1.2.3.4:5432": unknown scheme "postgres" (use http, https, tcp, unix, exec or file); example: VIGIL_CHECK_DB={TARGET_EXAMPLE}'),
+     f'VIGIL_CHECK_DB="postgres://1.2.3.4:5432": unknown scheme "postgres" (use http, https, grpc, grpcs, tcp, unix, exec or file); example: VIGIL_CHECK_DB={TARGET_EXAMPLE}'),
     ("not-a-target", {"VIGIL_CHECK_DB": "127.0.0.1:5432"},
-     f'VIGIL_CHECK_DB="127.0.0.1:5432": not a check target (use http://, https://, tcp://, unix://, exec: or file://); example: VIGIL_CHECK_DB={TARGET_EXAMPLE}'),
+     f'VIGIL_CHECK_DB="127.0.0.1:5432": not a check target (use http://, https://, grpc://, grpcs://, tcp://, unix://, exec: or file://); example: VIGIL_CHECK_DB={TARGET_EXAMPLE}'),
     ("empty-target", {"VIGIL_CHECK_DB": ""},
-     f'VIGIL_CHECK_DB="": not a check target (use http://, https://, tcp://, unix://, exec: or file://); example: VIGIL_CHECK_DB={TARGET_EXAMPLE}'),
+     f'VIGIL_CHECK_DB="": not a check target (use http://, https://, grpc://, grpcs://, tcp://, unix://, exec: or file://); example: VIGIL_CHECK_DB={TARGET_EXAMPLE}'),
     ("tcp-missing-port", {"VIGIL_CHECK_DB": "tcp://127.0.0.1"},
      f'VIGIL_CHECK_DB="tcp://127.0.0.1": missing port; example: VIGIL_CHECK_DB={TARGET_EXAMPLE}'),
     ("tcp-port-range", {"VIGIL_CHECK_DB": "tcp://127.0.0.1:70000"},
@@ -251,7 +251,7 @@ def test_every_problem_is_printed_at_once_sorted_by_variable(tmp_path):
     }
     expect_problems(tmp_path, env, [
         "VIGIL_ADMIN_TOKEN: must be set when VIGIL_ADMIN=token; example: VIGIL_ADMIN_TOKEN=s3cret-token",
-        f'VIGIL_CHECK_DB="foo://x": unknown scheme "foo" (use http, https, tcp, unix, exec or file); example: VIGIL_CHECK_DB={TARGET_EXAMPLE}',
+        f'VIGIL_CHECK_DB="foo://x": unknown scheme "foo" (use http, https, grpc, grpcs, tcp, unix, exec or file); example: VIGIL_CHECK_DB={TARGET_EXAMPLE}',
         'VIGIL_CHECK_WEB_FAILURES="-1": not a whole number from 1 to 1000; example: VIGIL_CHECK_WEB_FAILURES=3',
         f'VIGIL_CHECK_X_TIMEOUT="1s": option TIMEOUT of check x, but VIGIL_CHECK_X is not set; example: VIGIL_CHECK_X={TARGET_EXAMPLE}',
         "VIGIL_DRIAN_DELAY: unknown setting; did you mean VIGIL_DRAIN_DELAY? example: VIGIL_DRAIN_DELAY=5s",

@@ -342,7 +342,7 @@ def validate_document(doc, probe):
     for c in doc["checks"]:
         assert list(c) == ["name", "kind", "status", "probes", "consecutive_successes", "consecutive_failures",
                            "runs", "failed_runs", "last_reason", "last_duration_ms", "last_transition"]
-        assert c["kind"] in ("http", "https", "tcp", "unix", "exec", "file")
+        assert c["kind"] in ("http", "https", "grpc", "grpcs", "tcp", "unix", "exec", "file")
         assert c["status"] in ("pending", "passing", "failing")
         assert set(c["probes"]) <= {"startup", "live", "ready"} and c["probes"]
         for key in ("consecutive_successes", "consecutive_failures", "runs", "failed_runs"):

@@ -21,7 +21,8 @@ HOSTILE = [
     "", " ", "\t\n", " 5s ", "€", "ｓ", "\u200b5s", "true", "TRUE", "yes", "off", "SIGKILL", "SIGSTOP", "SIGCHLD",
     "64", "65", "TERM,,QUIT", ",", ":", ":0", ":65536", "[::1]:99999", "[::1", "127.0.0.1:-1", "tcp://:0",
     "tcp://[::1]:99999999999", "http://[", "http://127.0.0.1:80/%zz", "exec:", "exec:'", "exec:\"a\\", "file://",
-    "unix://", "ftp://x/", "200-199", "99-600", "1000-1", "200,,", "x" * 100_000, "9" * 100_000,
+    "unix://", "ftp://x/", "grpc://", "grpc://127.0.0.1", "grpcs://[::1]:0/x", "grpc://127.0.0.1:1/\n",
+    "200-199", "99-600", "1000-1", "200,,", "x" * 100_000, "9" * 100_000,
 ]
 
 OPTIONS = ["PROBES", "INTERVAL", "START_INTERVAL", "TIMEOUT", "FAILURES", "SUCCESSES", "DELAY", "EXPECT_STATUS",
@@ -41,7 +42,8 @@ def cases():
     for name in names:
         for value in HOSTILE:
             yield {name: value}, name
-    for kind, target in [("H", "http://127.0.0.1:1/x"), ("T", "tcp://127.0.0.1:1"), ("F", "file:///tmp/x")]:
+    for kind, target in [("H", "http://127.0.0.1:1/x"), ("G", "grpc://127.0.0.1:1/svc"), ("T", "tcp://127.0.0.1:1"),
+                         ("F", "file:///tmp/x")]:
         for option in OPTIONS:
             for value in HOSTILE:
                 yield {f"VIGIL_CHECK_{kind}": target, f"VIGIL_CHECK_{kind}_{option}": value}, \

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTP2
 import NIOPosix
 import NIOSSL
 import VigilCore
@@ -27,6 +28,8 @@ final class CheckExecutor {
         switch spec.target {
         case .http(let target):
             cancel = HTTPCheck.run(target, spec: spec, resolver: resolver, on: loop, promise: promise)
+        case .grpc(let target):
+            cancel = GRPCCheck.run(target, spec: spec, resolver: resolver, on: loop, promise: promise)
         case .tcp(let host, let port):
             let loop = self.loop
             let connectTimeout = TimeAmount.milliseconds(spec.timeout.milliseconds)
@@ -112,6 +115,8 @@ final class CheckExecutor {
             return "TLS handshake failed"
         case is HTTPParserError:
             return "invalid HTTP response"
+        case is any NIOHTTP2Error:
+            return "HTTP/2 protocol error (not an HTTP/2 server?)"
         case let error as CustomStringConvertible:
             return error.description
         default:

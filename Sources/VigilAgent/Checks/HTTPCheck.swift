@@ -70,14 +70,7 @@ enum HTTPCheck {
                 .connectTimeout(.milliseconds(timeout.milliseconds))
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
-                        if target.secure {
-                            var tls = TLSConfiguration.makeClientConfiguration()
-                            tls.certificateVerification = .none
-                            let context = try NIOSSLContext(configuration: tls)
-                            let serverName = IPAddressText.isNumeric(target.host) ? nil : target.host
-                            try channel.pipeline.syncOperations.addHandler(
-                                NIOSSLClientHandler(context: context, serverHostname: serverName))
-                        }
+                        if target.secure { try addTLS(to: channel, host: target.host) }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         var headers = HTTPHeaders([
                             ("Host", target.hostHeader), ("User-Agent", userAgent),
@@ -101,12 +94,25 @@ enum HTTPCheck {
         return responsePromise.futureResult
     }
 
-    final class ResponseCollector: ChannelInboundHandler {
+    /// A TLS client that does not verify the certificate (as kubelet), with the host as SNI when it
+    /// is a name, offering PROTOCOLS by ALPN. Call on the channel's loop, before it connects.
+    static func addTLS(to channel: Channel, host: String, protocols: [String] = []) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .none
+        tls.applicationProtocols = protocols
+        let context = try NIOSSLContext(configuration: tls)
+        let serverName = IPAddressText.isNumeric(host) ? nil : host
+        let handler = try NIOSSLClientHandler(context: context, serverHostname: serverName)
+        try channel.pipeline.syncOperations.addHandler(handler)
+    }
+
+    final class ResponseCollector: PromiseHandler {
         typealias InboundIn = HTTPClientResponsePart
         typealias OutboundOut = HTTPClientRequestPart
 
         let request: HTTPRequestHead
         let promise: EventLoopPromise<Response>
+        var closedEarly: Error { IncompleteResponse() }
         var status: Int? = nil
         var body: [UInt8] = []
 
@@ -141,16 +147,6 @@ enum HTTPCheck {
             } else {
                 promise.fail(IncompleteResponse())
             }
-            context.close(promise: nil)
-        }
-
-        func channelInactive(context: ChannelHandlerContext) {
-            promise.fail(IncompleteResponse())
-            context.fireChannelInactive()
-        }
-
-        func errorCaught(context: ChannelHandlerContext, error: Error) {
-            promise.fail(error)
             context.close(promise: nil)
         }
     }

@@ -39,8 +39,29 @@ public struct HTTPTarget: Equatable, Sendable {
     }
 }
 
+/// `grpc://host:port[/service]`: a `grpc.health.v1.Health/Check` call, over h2c or (grpcs) TLS.
+public struct GRPCTarget: Equatable, Sendable {
+    public var secure: Bool
+    public var host: String
+    public var port: Int
+    /// The service asked about; empty: the server as a whole.
+    public var service: String
+
+    public init(secure: Bool, host: String, port: Int, service: String = "") {
+        self.secure = secure
+        self.host = host
+        self.port = port
+        self.service = service
+    }
+
+    /// The `:authority` pseudo-header: the host (127.0.0.1 when empty, as it is connected to),
+    /// bracketed when IPv6, and the port.
+    public var authority: String { ListenText.format(HostPort(host: host.isEmpty ? "127.0.0.1" : host, port: port)) }
+}
+
 public enum CheckTarget: Equatable, Sendable {
     case http(HTTPTarget)
+    case grpc(GRPCTarget)
     case tcp(host: String, port: Int)
     case unix(path: String)
     case exec(arguments: [String])
@@ -49,6 +70,7 @@ public enum CheckTarget: Equatable, Sendable {
     public var kind: String {
         switch self {
         case .http(let target): target.secure ? "https" : "http"
+        case .grpc(let target): target.secure ? "grpcs" : "grpc"
         case .tcp: "tcp"
         case .unix: "unix"
         case .exec: "exec"

@@ -18,22 +18,26 @@ enum CheckTargetParser {
             }
         }
         guard let schemeEnd = TextSearch.firstRange(of: "://", in: value) else {
-            return .failure(ValueError("not a check target (use http://, https://, tcp://, unix://, exec: or file://)"))
+            return .failure(
+                ValueError(
+                    "not a check target (use http://, https://, grpc://, grpcs://, tcp://, unix://, exec: or file://)"))
         }
         let scheme = value[..<schemeEnd.lowerBound].lowercased()
         let rest = String(value[schemeEnd.upperBound...])
         switch scheme {
         case "http", "https":
             let secure = scheme == "https"
-            let slash = rest.firstIndex(of: "/") ?? rest.endIndex
-            let authority = String(rest[..<slash])
-            let path = slash == rest.endIndex ? "/" : String(rest[slash...])
-            if authority.contains("@") { return .failure(ValueError("credentials in the URL are not supported")) }
-            switch HostPort.parse(authority, defaultPort: secure ? 443 : 80) {
-            case .success(let hostPort):
-                return .success(.http(HTTPTarget(secure: secure, host: hostPort.host, port: hostPort.port, path: path)))
-            case .failure(let error):
-                return .failure(error)
+            return address(rest, defaultPort: secure ? 443 : 80).map { hostPort, path in
+                let path = path.isEmpty ? "/" : path
+                return .http(HTTPTarget(secure: secure, host: hostPort.host, port: hostPort.port, path: path))
+            }
+        case "grpc", "grpcs":
+            // The port is required, as in kubelet's grpc probe: gRPC has no well-known port.
+            return address(rest, defaultPort: nil).map { hostPort, path in
+                .grpc(
+                    GRPCTarget(
+                        secure: scheme == "grpcs", host: hostPort.host, port: hostPort.port,
+                        service: String(path.dropFirst())))
             }
         case "tcp":
             let authority = rest.hasSuffix("/") ? String(rest.dropLast()) : rest
@@ -52,8 +56,17 @@ enum CheckTargetParser {
             }
             return .success(.file(path: rest))
         default:
-            return .failure(ValueError("unknown scheme \"\(scheme)\" (use http, https, tcp, unix, exec or file)"))
+            return .failure(
+                ValueError("unknown scheme \"\(scheme)\" (use http, https, grpc, grpcs, tcp, unix, exec or file)"))
         }
+    }
+
+    /// `host:port` up to the first `/` of a URL's rest, and the rest from that `/` (empty without one).
+    private static func address(_ rest: String, defaultPort: Int?) -> Result<(HostPort, String), ValueError> {
+        let slash = rest.firstIndex(of: "/") ?? rest.endIndex
+        let authority = String(rest[..<slash])
+        if authority.contains("@") { return .failure(ValueError("credentials in the URL are not supported")) }
+        return HostPort.parse(authority, defaultPort: defaultPort).map { ($0, String(rest[slash...])) }
     }
 }
 

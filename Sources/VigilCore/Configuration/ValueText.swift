@@ -14,6 +14,17 @@ public enum ListenText {
     }
 }
 
+public enum LineText {
+    /// TEXT as one line for a log or a reason: its first LIMIT characters, control characters as spaces.
+    public static func oneLine(_ text: String, limit: Int) -> String {
+        var shown = ""
+        for scalar in text.unicodeScalars.prefix(limit) {
+            shown.unicodeScalars.append(scalar.value < 32 || scalar.value == 127 ? " " : scalar)
+        }
+        return shown
+    }
+}
+
 public enum IPAddressText {
     /// Whether `host` is a dotted IPv4 address or an IPv6 address (checked loosely: hex and colons).
     public static func isNumeric(_ host: String) -> Bool {

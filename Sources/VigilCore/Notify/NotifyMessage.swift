@@ -31,11 +31,7 @@ public struct NotifyMessage: Sendable, Equatable {
                 if value == "1" { message.watchdogPing = true }
                 if value == "trigger" { message.watchdogTrigger = true }
             case "STATUS":
-                var shown = ""
-                for scalar in value.unicodeScalars.prefix(statusLimit) {
-                    shown.unicodeScalars.append(scalar.value < 32 || scalar.value == 127 ? " " : scalar)
-                }
-                message.status = shown
+                message.status = LineText.oneLine(value, limit: statusLimit)
             case "EXTEND_TIMEOUT_USEC":
                 if let micros = UInt64(value), micros <= 8_760 * 3_600_000_000 {
                     message.extendTimeout = .microseconds(Int64(micros))

@@ -37,6 +37,11 @@ public struct Agent: Sendable {
     public func run() -> Never {
         // Before any thread exists: the notify socket, and its name in the environment the app inherits.
         let notifySocket = configuration.notify ? Self.openNotifySocket(configuration) : nil
+        if let proxy = configuration.proxy {
+            // Two descriptors per client connection (its own and the app's), and room for the rest.
+            let limit = ResourceLimits.raiseOpenFiles(to: proxy.maxConnections * 2 + 1024)
+            logger.debug("open files limit", metadata: ["soft": "\(limit.map(String.init) ?? "unknown")"])
+        }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let loop = group.next()
         let logger = logger

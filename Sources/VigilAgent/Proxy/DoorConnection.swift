@@ -6,7 +6,7 @@ import VigilCore
 /// handler (which hands over the next request only after this one's response `.end`): forwards
 /// each request to the app on a pooled connection, streaming bodies both ways with
 /// backpressure, and answers itself only when the app cannot (400, 502, 503, 504).
-final class DoorConnection: ChannelInboundHandler {
+final class DoorConnection: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
@@ -90,34 +90,53 @@ final class DoorConnection: ChannelInboundHandler {
         }
     }
 
-    /// A `101`: from here on the connection is a tunnel to `app`.
+    /// A `101`: from here on the connection is a tunnel to `app`. The switch waits for the next
+    /// loop turn, when neither codec is inside its decode loop: the app's decoder has delivered
+    /// what it parsed, and its leftover bytes (sent with the 101) go to the tunnel when it is
+    /// removed. Meanwhile neither side reads: the app's reads are paused, the client's held by
+    /// the pipelining handler, which saw no response `.end`.
     func becomeTunnel(_ exchange: DoorExchange, to app: Channel) {
         guard self.exchange === exchange, let context else { return }
         self.exchange = nil
         deadline?.cancel()
         let channel = context.channel
         context.flush()
-        // The tunnel first, then the codecs go: bytes they hold after the heads belong to it.
-        guard door.joinTunnel(client: channel, app: app) else { return }
-        let sync = channel.pipeline.syncOperations
-        let appSync = app.pipeline.syncOperations
-        do {
-            try sync.removeHandler(context: sync.context(handlerType: ProtocolErrorHandler.self), promise: nil)
-            try sync.removeHandler(context: sync.context(handlerType: HTTPServerPipelineHandler.self), promise: nil)
-            try sync.removeHandler(context: sync.context(handlerType: HTTPResponseEncoder.self), promise: nil)
-            try sync.removeHandler(
-                context: sync.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
-            try sync.removeHandler(context: sync.context(handlerType: ByteArrivalHandler.self), promise: nil)
-            sync.removeHandler(context: context, promise: nil)
-            try appSync.removeHandler(context: appSync.context(handlerType: HTTPRequestEncoder.self), promise: nil)
-            try appSync.removeHandler(context: appSync.context(handlerType: UpstreamHandler.self), promise: nil)
-            try appSync.removeHandler(
-                context: appSync.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
-        } catch {
-            channel.close(promise: nil)
-            app.close(promise: nil)
-            return
+        app.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        let door = self.door
+        context.eventLoop.assumeIsolated().execute {
+            guard channel.isActive, app.isActive, door.joinTunnel(client: channel, app: app) else {
+                channel.close(promise: nil)
+                app.close(promise: nil)
+                return
+            }
+            do {
+                try Self.removeCodecs(client: channel.pipeline.syncOperations, app: app.pipeline.syncOperations)
+            } catch {
+                channel.close(promise: nil)
+                app.close(promise: nil)
+                return
+            }
+            channel.read()
+            app.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
         }
+    }
+
+    /// Every HTTP handler of both pipelines, the client's first: the tunnel handlers at their
+    /// ends are then the only ones that see the bytes.
+    private static func removeCodecs(
+        client: ChannelPipeline.SynchronousOperations, app: ChannelPipeline.SynchronousOperations
+    ) throws {
+        try client.removeHandler(context: client.context(handlerType: ProtocolErrorHandler.self), promise: nil)
+        try client.removeHandler(context: client.context(handlerType: HTTPServerPipelineHandler.self), promise: nil)
+        try client.removeHandler(context: client.context(handlerType: HTTPResponseEncoder.self), promise: nil)
+        try client.removeHandler(
+            context: client.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self), promise: nil)
+        try client.removeHandler(context: client.context(handlerType: ByteArrivalHandler.self), promise: nil)
+        try client.removeHandler(context: client.context(handlerType: DoorConnection.self), promise: nil)
+        try app.removeHandler(context: app.context(handlerType: UpstreamHandler.self), promise: nil)
+        try app.removeHandler(context: app.context(handlerType: HTTPRequestEncoder.self), promise: nil)
+        try app.removeHandler(
+            context: app.context(handlerType: ByteToMessageHandler<HTTPResponseDecoder>.self), promise: nil)
     }
 
     // MARK: - Deadlines

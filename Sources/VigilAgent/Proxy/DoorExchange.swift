@@ -82,10 +82,12 @@ final class DoorExchange {
 
     private func attach(_ app: UpstreamConnection) {
         self.app = app
-        app.handler.onPart = { [unowned self] part in self.appPart(part) }
-        app.handler.onClosed = { [unowned self] in self.appClosed() }
-        app.handler.onWritable = { [unowned self] in self.setClientReading(true) }
-        app.handler.onReadComplete = { [unowned self] in self.connection.channel?.flush() }
+        // Weak: the exchange ends with its client connection (or a tunnel) while the app's
+        // connection may still report, until `detachApp` or the pool resets these.
+        app.handler.onPart = { [weak self] part in self?.appPart(part) }
+        app.handler.onClosed = { [weak self] in self?.appClosed() }
+        app.handler.onWritable = { [weak self] in self?.setClientReading(true) }
+        app.handler.onReadComplete = { [weak self] in self?.connection.channel?.flush() }
         for part in pending { app.channel.write(part, promise: nil) }
         pending.removeAll()
         app.channel.flush()
@@ -129,10 +131,10 @@ final class DoorExchange {
                 Array(response.headers), status: 101, framing: .none, keepAlive: true, http10: false)
             connection.send(
                 .head(HTTPResponseHead(version: head.version, status: response.status, headers: .init(headers))))
-            guard let app else { return }
+            guard let app = detachApp() else { return }
             responseStatus = 101
             end(status: 101)
-            connection.becomeTunnel(self, to: app.channel)
+            connection.becomeTunnel(self, to: app)
         case .head(let response) where response.status.code < 200:
             let headers = ForwardingRules.response(
                 Array(response.headers), status: Int(response.status.code), framing: .none, keepAlive: true,

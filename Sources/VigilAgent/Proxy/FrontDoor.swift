@@ -219,7 +219,7 @@ final class FrontDoor {
 }
 
 /// Marks when the bytes of a request's head began to arrive, for the header deadline.
-final class ByteArrivalHandler: ChannelInboundHandler {
+final class ByteArrivalHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = ByteBuffer
     let state: ConnectionState
 

@@ -17,7 +17,7 @@ struct UpstreamConnection {
 }
 
 /// Hands the app's response parts to whichever exchange holds the connection now.
-final class UpstreamHandler: ChannelInboundHandler {
+final class UpstreamHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
 
     var onPart: (HTTPClientResponsePart) -> Void = { _ in }

@@ -137,7 +137,7 @@ final class ProbeHandler: ChannelInboundHandler {
 }
 
 /// Turns parser errors into 431 (headers too large) or 400, then closes.
-final class ProtocolErrorHandler: ChannelInboundHandler {
+final class ProtocolErrorHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart

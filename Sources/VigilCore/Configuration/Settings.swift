@@ -89,7 +89,7 @@ public enum Settings {
             "VIGIL_USER", default: "", example: "1000:1000",
             "Run the app, exec checks and vigil itself (after binding) as `name|uid[:group|gid]`."),
         Setting(
-            "VIGIL_PROXY_LISTEN", default: "", example: ":8080",
+            "VIGIL_PROXY_LISTEN", default: "off", example: ":8080",
             "The front door: vigil accepts the app's clients here and forwards them to VIGIL_PROXY_UPSTREAM."),
         Setting(
             "VIGIL_PROXY_UPSTREAM", default: "", example: "127.0.0.1:8081",

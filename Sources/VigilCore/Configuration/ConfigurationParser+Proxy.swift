@@ -73,6 +73,9 @@ extension ConfigurationParser {
     }
 
     mutating func validateProxy() {
+        // A value already refused says enough: not also "must be set with …".
+        let refused = Set(problems.map(\.variable))
+        guard !refused.contains("VIGIL_PROXY_LISTEN") && !refused.contains("VIGIL_PROXY_UPSTREAM") else { return }
         switch (proxyDraft.listen, proxyDraft.upstream) {
         case (nil, nil):
             return

@@ -203,3 +203,18 @@ def test_bad_front_door_settings_stop_vigil_before_the_app_starts(env, variable,
     code, _, err = run_vigil("--", "true", env=env)
     assert code == 2
     assert f"vigil: error: {variable}" in err and message in err, err
+
+
+def test_expect_100_continue_is_answered_by_the_app_before_the_body_is_sent(door):
+    d = door()
+    with socket.create_connection(("127.0.0.1", d.port), timeout=5) as s:
+        s.sendall(b"POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+        assert s.recv(4096).startswith(b"HTTP/1.1 100 Continue\r\n")
+        s.sendall(b"hello")
+        answer = b""
+        while not answer.endswith(hashlib.sha256(b"hello").hexdigest().encode()):
+            chunk = s.recv(4096)
+            assert chunk, answer
+            answer += chunk
+    assert statuses(answer) == [200]
+    assert d.seen()[0]["headers"]["Expect"] == "100-continue"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# vigil's benchmarks next to tini, tini-static, dumb-init, catatonit and nginx, measured in the
-# same run; prints one table (markdown). `--smoke` (CI) runs every row with tiny sizes in < 60 s and
-# fails only on breakage, never on a number. Full mode takes about 4-5 minutes. See
+# vigil's benchmarks next to tini, tini-static, dumb-init, catatonit, nginx and HAProxy, measured
+# in the same run; prints one table (markdown). `--smoke` (CI) runs every row with tiny sizes in
+# < 60 s and fails only on breakage, never on a number. Full mode takes about 5-6 minutes. See
 # docs/benchmarks.md; `./scripts/bench.sh --help` for the knobs.
 #
 #   VIGIL_BIN=path/to/vigil ./scripts/bench.sh [--smoke] [--runs N] [--idle-seconds S] ...

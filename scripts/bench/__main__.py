@@ -4,10 +4,11 @@ Driven by scripts/bench.sh (which checks the tools and sets PYTHONPATH); by hand
 
     PYTHONPATH=Tests/support:scripts python3 -m bench [--smoke] [--runs N] [--signal-runs N]
         [--wrk-seconds S] [--idle-seconds S] [--replacements N] [--skip-rolling]
+        [--door-seconds S] [--door-rounds N] [--skip-door]
 
-Peers: tini, tini-static, dumb-init, catatonit (Debian packages) and nginx (nginx-light) for the
-probe endpoint. Everything listens on 127.0.0.1 only. Every process started here is stopped on
-exit, on Ctrl-C and on SIGTERM.
+Peers: tini, tini-static, dumb-init, catatonit (Debian packages), nginx (nginx-light) for the
+probe endpoint, and HAProxy (haproxy) with nginx behind it for the front door. Everything listens
+on 127.0.0.1 only. Every process started here is stopped on exit, on Ctrl-C and on SIGTERM.
 
 --smoke runs every row with tiny sizes; it exits non-zero only on breakage (vigil does not start,
 does not answer /readyz, does not forward SIGTERM, ...), never because of a number.
@@ -26,7 +27,7 @@ import time
 
 from vigiltest.paths import VIGIL
 
-from . import fleet, forwarding, lint, probes, rolling, sizes, start
+from . import door, fleet, forwarding, lint, probes, rolling, sizes, start
 from .common import PROCS, TMP, Helpers, discover, log
 
 COLUMNS = ["vigil", "tini", "tini-static", "dumb-init", "catatonit", "other"]
@@ -81,6 +82,9 @@ def parse(argv):
     parser.add_argument("--idle-seconds", type=float, help="idle CPU / RSS window (default 60; smoke 2)")
     parser.add_argument("--replacements", type=int, help="rolling-upgrade replacements (default 3; smoke 1)")
     parser.add_argument("--skip-rolling", action="store_true", help="leave out the rolling-upgrade row")
+    parser.add_argument("--door-seconds", type=int, help="wrk run per front-door contender and round (default 5; smoke 1)")
+    parser.add_argument("--door-rounds", type=int, help="front-door rounds, the median counts (default 3; smoke 1)")
+    parser.add_argument("--skip-door", action="store_true", help="leave out the front-door rows")
     return parser.parse_args(argv)
 
 
@@ -94,6 +98,8 @@ def main(argv=None):
     wrk_rounds = 1 if smoke else 2
     idle_seconds = args.idle_seconds or (2 if smoke else 60)
     replacements = args.replacements or (1 if smoke else 3)
+    door_seconds = args.door_seconds or (1 if smoke else 5)
+    door_rounds = args.door_rounds or (1 if smoke else 3)
 
     atexit.register(cleanup)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
@@ -108,6 +114,8 @@ def main(argv=None):
         rows += start.run(runs)
         rows += forwarding.run(signal_runs)
         rows += probes.run(helpers, wrk_seconds, wrk_rounds)
+        if not args.skip_door:
+            rows += door.run(door_seconds, door_rounds, connections=1000)
         rows.append(fleet_rows[3])
         if not args.skip_rolling:
             rows.append(rolling.run(replacements, smoke))

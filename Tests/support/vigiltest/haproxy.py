@@ -23,24 +23,35 @@ class HAProxy:
     down` while still in maintenance, then `enable server`, so a new server must pass `rise`
     checks before it gets any request (enabling first would put it UP before any check)."""
 
-    def __init__(self, workdir, check_path="/readyz", slots=8, inter="200ms", fall=2, rise=2, log=True, mode="http"):
+    def __init__(self, workdir, check_path="/readyz", slots=8, inter="200ms", fall=2, rise=2, log=True, mode="http",
+                 server=None, nbthread=None):
         """MODE "http" re-routes every request; "tcp" balances connections, as kube-proxy does: a
-        client's keep-alive connection stays on its server until one side closes it."""
+        client's keep-alive connection stays on its server until one side closes it.
+
+        SERVER ("127.0.0.1:8081") makes it a plain sidecar instead: that one server, enabled and
+        unchecked, in place of the slots. NBTHREAD sets `nbthread` (default: one per CPU)."""
         self.workdir = workdir
         self.sockdir = tempfile.mkdtemp(prefix="vigil-hx-")  # unix socket paths must stay short
         self.socket_path = os.path.join(self.sockdir, "admin.sock")
         self.port = free_port()
-        self.slots = [f"s{i}" for i in range(1, slots + 1)]
+        self.slots = [] if server else [f"s{i}" for i in range(1, slots + 1)]
         self.used = set()
         self.config_path = os.path.join(workdir, "haproxy.cfg")
         self.log_path = os.path.join(workdir, "haproxy.log")
         servers = "\n".join(f"    server {s} 127.0.0.1:1 check port 1 disabled" for s in self.slots)
+        if server:
+            servers, check_path = f"    server app {server}", None
         logging = "    log stdout format raw local0 info\n" if log else ""
         self.mode = mode
         log_option = "option httplog" if mode == "http" else "option tcplog"
+        threads = f"    nbthread {nbthread}\n" if nbthread else ""
+        checks = f"""    option httpchk GET {check_path}
+    http-check expect status 200
+    default-server inter {inter} fastinter {inter} downinter {inter} fall {fall} rise {rise}
+""" if check_path else ""
         config = f"""global
     stats socket {self.socket_path} level admin
-{logging}    maxconn 4096
+{logging}{threads}    maxconn 4096
 
 defaults
     mode {mode}
@@ -60,10 +71,7 @@ frontend fe
 
 backend be
     balance roundrobin
-    option httpchk GET {check_path}
-    http-check expect status 200
-    default-server inter {inter} fastinter {inter} downinter {inter} fall {fall} rise {rise}
-{servers}
+{checks}{servers}
 """
         with open(self.config_path, "w") as f:
             f.write(config)

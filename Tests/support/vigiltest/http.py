@@ -32,6 +32,48 @@ def http_get(port, path="/", timeout=2.0, method="GET", headers=None):
     return (int(match.group(1)) if match else 0), body
 
 
+def keepalive_connections(port, count, path="/", timeout=5.0):
+    """COUNT HTTP/1.1 keep-alive connections to 127.0.0.1:PORT, each having made one GET of PATH
+    and read its whole answer (Content-Length framed), one after the other; left open and idle.
+    Returns (sockets, statuses); the caller closes the sockets."""
+    sockets, statuses = [], []
+    try:
+        for _ in range(count):
+            s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+            sockets.append(s)
+            s.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+            statuses.append(_read_response(s))
+    except BaseException:
+        for s in sockets:
+            s.close()
+        raise
+    return sockets, statuses
+
+
+def _read_response(sock):
+    """The status of one Content-Length framed response read from SOCK; 0 when the connection
+    closed or timed out first."""
+    raw = b""
+    try:
+        while b"\r\n\r\n" not in raw:
+            data = sock.recv(65536)
+            if not data:
+                return 0
+            raw += data
+        head, _, body = raw.partition(b"\r\n\r\n")
+        length = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+        missing = (int(length.group(1)) if length else 0) - len(body)
+        while missing > 0:
+            data = sock.recv(missing)
+            if not data:
+                return 0
+            missing -= len(data)
+    except OSError:
+        return 0
+    match = re.match(rb"HTTP/\d\.\d (\d{3})", head)
+    return int(match.group(1)) if match else 0
+
+
 def wait_status(port, path, status, timeout=10, proc=None, what="vigil"):
     """Polls PATH with http_get until it answers STATUS; returns the body. Fails at once when
     PROC has exited."""

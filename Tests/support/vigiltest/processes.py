@@ -3,6 +3,7 @@
 `Processes` is the registry the benchmarks use: every process it spawns is stopped, with
 everything below it, by `stop` or at the latest by `stop_all` (on exit and on signals)."""
 import os
+import resource
 import signal
 import subprocess
 
@@ -123,6 +124,18 @@ def pids_tagged(variable, tag):
             except OSError:
                 pass
     return found
+
+
+def raise_open_files(at_least):
+    """Raises this process's soft RLIMIT_NOFILE to AT_LEAST (capped by the hard limit), so that it
+    and every process it starts from now on (they inherit it) can hold that many descriptors;
+    returns the soft limit now in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = at_least if hard == resource.RLIM_INFINITY else min(at_least, hard)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+        soft = wanted
+    return soft
 
 
 def kill_all(pids, sig=signal.SIGKILL):

@@ -15,6 +15,7 @@ final class DoorConnection: ChannelInboundHandler, RemovableChannelHandler {
     private var context: ChannelHandlerContext? = nil
     private var exchange: DoorExchange? = nil
     private var deadline: Scheduled<Void>? = nil
+    private var deadlineDue: NIODeadline? = nil
 
     init(door: FrontDoor, state: ConnectionState) {
         self.door = door
@@ -23,11 +24,18 @@ final class DoorConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        clientAddress = context.channel.remoteAddress?.ipAddress.map {
+            $0.hasPrefix("::ffff:") ? String($0.dropFirst(7)) : $0
+        }
         armDeadline()
     }
 
+    /// The client's IP address for `X-Forwarded-For`, worked out once per connection.
+    private(set) var clientAddress: String? = nil
+
     func handlerRemoved(context: ChannelHandlerContext) {
         deadline?.cancel()
+        deadline = nil
         self.context = nil
     }
 
@@ -45,6 +53,8 @@ final class DoorConnection: ChannelInboundHandler, RemovableChannelHandler {
             let exchange = DoorExchange(connection: self, head: head)
             self.exchange = exchange
             exchange.start()
+            // Only reschedules when VIGIL_PROXY_TIMEOUT is shorter than the header timeout.
+            armDeadline()
         case .body(let buffer):
             exchange?.clientBody(buffer)
         case .end(let trailers):
@@ -99,6 +109,8 @@ final class DoorConnection: ChannelInboundHandler, RemovableChannelHandler {
         guard self.exchange === exchange, let context else { return }
         self.exchange = nil
         deadline?.cancel()
+        deadline = nil
+        deadlineDue = nil
         let channel = context.channel
         context.flush()
         app.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
@@ -141,28 +153,44 @@ final class DoorConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     // MARK: - Deadlines
 
-    /// While idle: the idle timeout since the last response, and the header deadline once a
-    /// head has begun to arrive. One timer per connection, re-armed when it fires early.
+    /// One timer per connection, never cancelled per request: when it fires it checks the
+    /// deadline that applies now and closes, answers 504 or re-arms. While idle: the idle timeout
+    /// since the last response, and the header timeout once a head has begun to arrive. While a
+    /// request waits for the app's answer: `VIGIL_PROXY_TIMEOUT` from its head.
     private func armDeadline() {
-        deadline?.cancel()
         guard let channel = context?.channel else { return }
         let loop = channel.eventLoop.assumeIsolated()
-        let idle = TimeAmount.milliseconds(door.settings.idleTimeout.milliseconds)
-        let header = TimeAmount.milliseconds(door.settings.headerTimeout.milliseconds)
-        var due = state.lastActivity + idle
-        if let started = state.headStartedAt { due = min(due, started + header) }
-        // A head may start arriving at any moment: look again within the header timeout.
-        due = min(due, loop.nonisolated().now + header)
+        let settings = door.settings
+        let idle = TimeAmount.milliseconds(settings.idleTimeout.milliseconds)
+        let header = TimeAmount.milliseconds(settings.headerTimeout.milliseconds)
+        let answer = TimeAmount.milliseconds(settings.timeout.milliseconds)
+        let now = loop.nonisolated().now
+        // Whatever the state, look again within the header timeout: a head may start arriving
+        // at any moment after a response, and the timer is not re-armed per request.
+        var due = now + header
+        if let exchange {
+            due = min(due, exchange.startedAt + answer)
+        } else {
+            due = min(due, state.lastActivity + idle)
+            if let started = state.headStartedAt { due = min(due, started + header) }
+        }
+        // Armed for no later than that already (the usual case): nothing to do.
+        if let armed = deadlineDue, armed <= due { return }
+        deadline?.cancel()
+        deadlineDue = due
         deadline = loop.scheduleTask(deadline: due) { [weak self] in
-            guard let self, !self.state.busy else { return }
+            guard let self else { return }
+            self.deadline = nil
+            self.deadlineDue = nil
             let now = loop.nonisolated().now
-            let idleOver = self.state.lastActivity + idle <= now
-            let headOver = self.state.headStartedAt.map { $0 + header <= now } ?? false
-            if idleOver || headOver {
-                channel.close(promise: nil)
-            } else {
-                self.armDeadline()
+            if let exchange = self.exchange {
+                if exchange.startedAt + answer <= now { exchange.timedOut() }
+            } else if !self.state.busy {
+                let idleOver = self.state.lastActivity + idle <= now
+                let headOver = self.state.headStartedAt.map { $0 + header <= now } ?? false
+                if idleOver || headOver { return channel.close(promise: nil) }
             }
+            self.armDeadline()
         }
     }
 }

@@ -7,14 +7,14 @@ final class DoorExchange {
     private unowned let connection: DoorConnection
     private let head: HTTPRequestHead
     private var door: FrontDoor { connection.door }
-    private let startedAt: NIODeadline
+    /// When the head arrived: `VIGIL_PROXY_TIMEOUT` counts from here (the connection's timer).
+    let startedAt: NIODeadline
     private var framing: ForwardingRules.Framing = .none
     private var forwardedHead: HTTPRequestHead? = nil
     /// Parts read from the client before the app's connection was there.
     private var pending: [HTTPClientRequestPart] = []
     private var app: UpstreamConnection? = nil
     private var dispatch: DoorDispatch<Channel>? = nil
-    private var timeout: Scheduled<Void>? = nil
     private var requestEnded = false
     private var bodySent = false
     private var responseStatus: Int? = nil
@@ -41,20 +41,19 @@ final class DoorExchange {
             self.framing = framing
         }
         keepAlive = ForwardingRules.keepsAlive(headers, http10: http10)
-        let client = connection.channel?.remoteAddress?.ipAddress.map {
-            $0.hasPrefix("::ffff:") ? String($0.dropFirst(7)) : $0
-        }
         let forwarded = ForwardingRules.request(
-            headers, framing: framing, client: client, forwarded: door.settings.forwardedHeaders)
+            headers, framing: framing, client: connection.clientAddress, forwarded: door.settings.forwardedHeaders)
         forwardedHead = HTTPRequestHead(
             version: .http1_1, method: head.method, uri: head.uri, headers: HTTPHeaders(forwarded))
         pending.append(.head(forwardedHead!))
-        let timeout = TimeAmount.milliseconds(door.settings.timeout.milliseconds)
-        self.timeout = door.loop.assumeIsolated().scheduleTask(in: timeout) { [weak self] in self?.timedOut() }
         connect()
     }
 
     private func connect() {
+        // A warm connection at hand: no wait, so nothing to pause or schedule.
+        if let channel = door.pool.takeIdle(), let app = try? UpstreamConnection(channel) {
+            return attach(app)
+        }
         setClientReading(false)
         let dispatch = DoorDispatch(door: door, deadline: startedAt + .milliseconds(door.settings.timeout.milliseconds))
         { [door] in door.pool.acquire() }
@@ -91,7 +90,7 @@ final class DoorExchange {
         for part in pending { app.channel.write(part, promise: nil) }
         pending.removeAll()
         app.channel.flush()
-        setClientReading(true)
+        if pausedClient { setClientReading(true) }
     }
 
     // MARK: - From the client
@@ -126,7 +125,6 @@ final class DoorExchange {
         guard !finished else { return }
         switch part {
         case .head(let response) where response.status == .switchingProtocols:
-            timeout?.cancel()
             let headers = ForwardingRules.response(
                 Array(response.headers), status: 101, framing: .none, keepAlive: true, http10: false)
             connection.send(
@@ -143,7 +141,6 @@ final class DoorExchange {
                 .head(HTTPResponseHead(version: head.version, status: response.status, headers: .init(headers))),
                 flush: true)
         case .head(let response):
-            timeout?.cancel()
             let status = Int(response.status.code)
             responseStatus = status
             let headers = Array(response.headers)
@@ -201,7 +198,8 @@ final class DoorExchange {
         answer(502, "bad gateway: the app closed the connection without answering\n")
     }
 
-    private func timedOut() {
+    /// No answer within `VIGIL_PROXY_TIMEOUT`: 504, unless the response has begun.
+    func timedOut() {
         guard !finished, responseStatus == nil else { return }
         dispatch?.cancel()
         detachApp()?.close(promise: nil)
@@ -231,7 +229,6 @@ final class DoorExchange {
     private func end(status: Int?) {
         guard !finished else { return }
         finished = true
-        timeout?.cancel()
         door.requestEnded(status: status, startedAt: startedAt)
     }
 
@@ -246,7 +243,10 @@ final class DoorExchange {
         return app.channel
     }
 
+    private var pausedClient = false
+
     private func setClientReading(_ on: Bool) {
+        pausedClient = !on
         connection.channel?.setOption(ChannelOptions.autoRead, value: on).whenComplete { _ in }
     }
 }

@@ -67,13 +67,19 @@ final class UpstreamPool {
 
     /// An idle connection, or a new one speaking HTTP/1.1.
     func acquire() -> EventLoopFuture<Channel> {
+        if let channel = takeIdle() { return loop.makeSucceededFuture(channel) }
+        return connect(http: true)
+    }
+
+    /// An idle connection still open, marked reused; nil when there is none.
+    func takeIdle() -> Channel? {
         while let connection = idle.popLast() {
             if connection.channel.isActive {
                 connection.handler.reused = true
-                return loop.makeSucceededFuture(connection.channel)
+                return connection.channel
             }
         }
-        return connect(http: true)
+        return nil
     }
 
     /// Back to the pool after a complete exchange; closed when the pool is full.

@@ -12,14 +12,22 @@ public enum ForwardingRules {
     }
 
     /// Fields that describe one connection, removed whatever `Connection` says.
-    static let hopByHop: Set<String> = [
-        "connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade",
-    ]
+    static func isHopByHop(_ name: String) -> Bool {
+        // By length first: most names are rejected without a byte compared.
+        switch name.utf8.count {
+        case 2: HeaderName.matches(name, "te")
+        case 7: HeaderName.matches(name, "trailer") || HeaderName.matches(name, "upgrade")
+        case 10: HeaderName.matches(name, "connection") || HeaderName.matches(name, "keep-alive")
+        case 16: HeaderName.matches(name, "proxy-connection")
+        case 17: HeaderName.matches(name, "transfer-encoding")
+        default: false
+        }
+    }
 
     /// The tokens of every `Connection` field, lowercased.
     public static func connectionTokens(_ headers: Headers) -> Set<String> {
         var tokens: Set<String> = []
-        for field in headers where field.name.lowercased() == "connection" {
+        for field in headers where HeaderName.matches(field.name, "connection") {
             for token in field.value.split(separator: ",") {
                 tokens.insert(String(token).trimmingASCIIWhitespace().lowercased())
             }
@@ -29,8 +37,12 @@ public enum ForwardingRules {
 
     /// The `Upgrade` protocol a request asks for (`websocket`), when `Connection` names it too.
     public static func upgradeRequested(_ headers: Headers) -> String? {
-        guard connectionTokens(headers).contains("upgrade") else { return nil }
-        return headers.first { $0.name.lowercased() == "upgrade" }?.value
+        upgradeRequested(headers, tokens: connectionTokens(headers))
+    }
+
+    private static func upgradeRequested(_ headers: Headers, tokens: Set<String>) -> String? {
+        guard tokens.contains("upgrade") else { return nil }
+        return headers.first { HeaderName.matches($0.name, "upgrade") }?.value
     }
 
     /// The request's headers as the app gets them. `framing` is what the door's parser saw;
@@ -38,26 +50,27 @@ public enum ForwardingRules {
     public static func request(
         _ headers: Headers, framing: Framing, client: String?, forwarded: Bool
     ) -> Headers {
-        let upgrade = upgradeRequested(headers)
-        var out = withoutHopByHop(headers, dropping: ["content-length", "x-forwarded-for"])
+        let tokens = connectionTokens(headers)
+        let upgrade = upgradeRequested(headers, tokens: tokens)
+        var out = withoutHopByHop(headers, named: tokens, dropsForwardedFor: true)
         if let upgrade {
             out.append(("Connection", "upgrade"))
             out.append(("Upgrade", upgrade))
         }
         append(framing, to: &out)
         if forwarded {
-            let previous = headers.filter { $0.name.lowercased() == "x-forwarded-for" }.map(\.value)
+            let previous = headers.filter { HeaderName.matches($0.name, "x-forwarded-for") }.map(\.value)
             if let client {
                 out.append(("X-Forwarded-For", (previous + [client]).joined(separator: ", ")))
             } else if !previous.isEmpty {
                 out.append(("X-Forwarded-For", previous.joined(separator: ", ")))
             }
             // The outermost proxy knows the client's scheme; vigil only fills it in when none did.
-            if !headers.contains(where: { $0.name.lowercased() == "x-forwarded-proto" }) {
+            if !headers.contains(where: { HeaderName.matches($0.name, "x-forwarded-proto") }) {
                 out.append(("X-Forwarded-Proto", "http"))
             }
         } else {
-            out += headers.filter { $0.name.lowercased() == "x-forwarded-for" }
+            out += headers.filter { HeaderName.matches($0.name, "x-forwarded-for") }
         }
         return out
     }
@@ -67,13 +80,14 @@ public enum ForwardingRules {
     public static func response(
         _ headers: Headers, status: Int, framing: Framing, keepAlive: Bool, http10: Bool
     ) -> Headers {
+        let tokens = connectionTokens(headers)
         if status == 101 {
-            var out = withoutHopByHop(headers, dropping: ["content-length"])
+            var out = withoutHopByHop(headers, named: tokens, dropsForwardedFor: false)
             out.append(("Connection", "upgrade"))
-            if let upgrade = headers.first(where: { $0.name.lowercased() == "upgrade" }) { out.append(upgrade) }
+            if let upgrade = headers.first(where: { HeaderName.matches($0.name, "upgrade") }) { out.append(upgrade) }
             return out
         }
-        var out = withoutHopByHop(headers, dropping: ["content-length"])
+        var out = withoutHopByHop(headers, named: tokens, dropsForwardedFor: false)
         append(framing, to: &out)
         if !keepAlive {
             out.append(("Connection", "close"))
@@ -94,11 +108,16 @@ public enum ForwardingRules {
         ["GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"].contains(method)
     }
 
-    private static func withoutHopByHop(_ headers: Headers, dropping extra: Set<String>) -> Headers {
-        let named = connectionTokens(headers)
+    /// Without the hop-by-hop fields, those `Connection` names, `Content-Length` (the door frames
+    /// every body itself) and, for requests, `X-Forwarded-For` (appended to instead).
+    private static func withoutHopByHop(_ headers: Headers, named: Set<String>, dropsForwardedFor: Bool) -> Headers {
+        // `keep-alive`, `close` and `upgrade` are hop-by-hop anyway: only other tokens need a lookup.
+        let others = named.subtracting(["keep-alive", "close", "upgrade"])
         return headers.filter { field in
-            let name = field.name.lowercased()
-            return !hopByHop.contains(name) && !named.contains(name) && !extra.contains(name)
+            let name = field.name
+            if isHopByHop(name) || HeaderName.matches(name, "content-length") { return false }
+            if dropsForwardedFor && HeaderName.matches(name, "x-forwarded-for") { return false }
+            return others.isEmpty || !others.contains(name.lowercased())
         }
     }
 

@@ -21,14 +21,11 @@ public enum RequestFraming {
         var lengths: [String] = []
         var codings: [String] = []
         for field in headers {
-            switch field.name.lowercased() {
-            case "content-length":
+            if HeaderName.matches(field.name, "content-length") {
                 lengths += field.value.split(separator: ",", omittingEmptySubsequences: false)
                     .map { String($0).trimmingASCIIWhitespace() }
-            case "transfer-encoding":
+            } else if HeaderName.matches(field.name, "transfer-encoding") {
                 codings += field.value.split(separator: ",").map { String($0).trimmingASCIIWhitespace().lowercased() }
-            default:
-                break
             }
         }
         if !codings.isEmpty {
@@ -51,7 +48,7 @@ public enum RequestFraming {
     public static func responseFraming(
         of headers: ForwardingRules.Headers, bodyless: Bool, http10Client: Bool
     ) -> (framing: ForwardingRules.Framing, mustClose: Bool) {
-        if let length = headers.first(where: { $0.name.lowercased() == "content-length" }),
+        if let length = headers.first(where: { HeaderName.matches($0.name, "content-length") }),
             let value = Int(length.value.trimmingASCIIWhitespace())
         {
             return (.contentLength(value), false)

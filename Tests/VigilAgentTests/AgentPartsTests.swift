@@ -64,37 +64,6 @@ import Testing
     }
 }
 
-@Suite struct DrainWatcherTests {
-    @Test func logsEachChangeAndReportsTheFirstZero() {
-        let loop = EmbeddedEventLoop()
-        let log = CapturedLog()
-        var readings = [3, 3, 1, 0, 0]
-        let watcher = DrainWatcher(loop: loop, ports: [8080, 8443], logger: log.logger) { readings.removeFirst() }
-        var closed = 0
-        watcher.start { closed += 1 }
-        for _ in 0..<3 { loop.advanceTime(by: DrainWatcher.pollInterval) }
-        #expect(closed == 1)
-        #expect(readings == [0], "no poll after the zero")
-        let opens = log.handler.entries.map { $0.metadata["open"].map { "\($0)" } }
-        #expect(opens == ["3", "1", "0"])
-        #expect(log.handler.entries.first?.metadata["ports"] == "8080,8443")
-    }
-
-    @Test func cancelStopsPolling() {
-        let loop = EmbeddedEventLoop()
-        var polls = 0
-        let watcher = DrainWatcher(loop: loop, ports: [80], logger: CapturedLog().logger) {
-            polls += 1
-            return 1
-        }
-        watcher.start {}
-        loop.advanceTime(by: DrainWatcher.pollInterval)
-        watcher.cancel()
-        loop.advanceTime(by: .seconds(1))
-        #expect(polls == 2)
-    }
-}
-
 @Suite struct CheckSchedulerTests {
     /// A runner whose runs the test completes by hand.
     final class ManualRuns {

@@ -47,8 +47,8 @@ import Testing
     static let beforeRestart = cleanUp(.group(10))
     static let beforeExit = cleanUp(.everything(group: 10))
     static let drainMessage =
-        "SIGTERM: draining: readiness fails, the app keeps serving for 5s, then until no connection is left on the "
-        + "drain ports (at most 30s in all)"
+        "SIGTERM: draining: readiness fails, the app keeps serving for 5s, then until no request is in flight on "
+        + "the drain ports (at most 30s in all)"
 
     static var rows: [Row] {
         var rows: [Row] = [
@@ -80,7 +80,9 @@ import Testing
             Row(
                 state: .draining(pid: 10, watching: true), event: .connectionsClosed,
                 next: .stopping(pid: 10, thenRestart: false),
-                actions: [.cancel(.drainTimeout), .log("drain: no connections left: stopping the app")] + stop),
+                actions: [
+                    .cancel(.drainTimeout), .log("drain: no request in flight: stopping the app"),
+                ] + stop),
             Row(
                 state: .cleaningUp(group: 10, after: exit1, thenRestart: false, stopping: true),
                 event: .timerFired(.cleanupBound), next: .exited(code: 1),

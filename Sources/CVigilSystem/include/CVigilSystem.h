@@ -71,6 +71,20 @@ int cvigil_notify_socket(const char *name);
 /// Passed descriptors are closed. Returns the length kept, or -1 with errno set.
 ssize_t cvigil_notify_receive(int fd, void *buffer, size_t capacity, pid_t *sender, pid_t *sender_group);
 
+/// sock_diag (the drain's view of TCP connections): a NETLINK_SOCK_DIAG socket, close-on-exec, whose
+/// receives give up after 500 ms. Returns the descriptor, or -1 with errno set.
+int cvigil_sock_diag_open(void);
+
+/// Sends an inet_diag_req_v2 dump request for TCP sockets of `family` in `states` (a bit per TCP
+/// state) with their tcp_info, and `bytecode` (an INET_DIAG_REQ_BYTECODE filter, at most 4096
+/// bytes; none when 0 long). Returns 0, or -1 with errno set.
+int cvigil_sock_diag_request(int fd, int family, unsigned states, const void *bytecode, size_t bytecode_length,
+                             unsigned sequence);
+
+/// One datagram of the reply. Returns its full length, more than `capacity` when it was cut, or -1
+/// with errno set.
+ssize_t cvigil_sock_diag_receive(int fd, void *buffer, size_t capacity);
+
 int cvigil_wifexited(int status);
 int cvigil_wexitstatus(int status);
 int cvigil_wifsignaled(int status);

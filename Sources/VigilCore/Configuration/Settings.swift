@@ -47,7 +47,7 @@ public enum Settings {
             "After SIGTERM: fail readiness and keep the app serving this long before stopping it."),
         Setting(
             "VIGIL_DRAIN_PORTS", default: "", example: "8080,8443",
-            "After the delay, also wait while the app has established connections on these ports."),
+            "After the delay, also wait while requests are in flight on these ports (not for idle connections)."),
         Setting(
             "VIGIL_DRAIN_TIMEOUT", default: "30s", example: "30s",
             "Upper bound of the connection-aware drain, counted from SIGTERM."),

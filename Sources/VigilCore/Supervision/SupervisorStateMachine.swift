@@ -86,7 +86,7 @@ public struct SupervisorStateMachine: Sendable {
             drainWatchesConnections = configuration.drainWatchesConnections
             drainTimeout = configuration.drainTimeout
             let door = "no request is in flight through the front door"
-            let ports = "no connection is left on the drain ports"
+            let ports = "no request is in flight on the drain ports"
             drainWaitsFor =
                 configuration.proxy == nil
                 ? ports : configuration.drainPorts.isEmpty ? door : "\(door) and \(ports)"

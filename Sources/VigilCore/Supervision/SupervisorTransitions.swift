@@ -78,7 +78,7 @@ extension SupervisorStateMachine {
             state = .draining(pid: pid, watching: true)
             return [.watchDrainConnections]
         case .connectionsClosed where watching:
-            return [.cancel(.drainTimeout), .log("drain: no connections left: stopping the app")]
+            return [.cancel(.drainTimeout), .log("drain: no request in flight: stopping the app")]
                 + beginStop(pid, thenRestart: false)
         case .timerFired(.drainTimeout):
             let timeout = DurationText.format(settings.drainTimeout)

@@ -7,6 +7,7 @@ the min-ready window, the connection-aware drain, the manual drain (blue-green) 
 restarts. HAProxy never retries or redispatches, so every failure reaches wrk.
 """
 import os
+import re
 import subprocess
 import threading
 import time
@@ -161,6 +162,37 @@ def test_drain_timeout_bounds_the_connection_wait(cluster):
     assert 1.8 <= exited - term <= 4.0, f"vigil exited {exited - term:.2f}s after SIGTERM, DRAIN_TIMEOUT=2s"
 
 
+def test_haproxys_pooled_keep_alive_connections_do_not_hold_the_drain(cluster):
+    """HAProxy in http mode keeps idle connections to each server for reuse (`http-reuse safe`,
+    its default), and a keep-alive app keeps them open after HAProxy has marked it down (for 60 s
+    here: HAProxy purges idle ones every `pool-purge-delay`, 5 s by default). The drain ends once
+    none of them carries a request, not at the timeout, and nothing fails."""
+    c = cluster(server_options="pool-purge-delay 60s")
+    drain = {"VIGIL_DRAIN_DELAY": "1s", "VIGIL_DRAIN_PORTS": "{app_port}", "VIGIL_DRAIN_TIMEOUT": "15s"}
+    old = c.start(startup_delay=0.2, name="old", app_env={"KEEPALIVE": "1"}, vigil_env=drain)
+    other = c.start(startup_delay=0.2, name="other", app_env={"KEEPALIVE": "1"})
+    c.add_all_up(old, other)
+    load = Load(c.url, c.workdir, connections=4, pause_ms=20)
+    try:
+        time.sleep(1.0)
+        term = time.monotonic()
+        old.terminate()
+        code = old.wait(timeout=30)
+        exited = time.monotonic()
+        time.sleep(0.5)
+    finally:
+        counts = load.stop()
+    log = old.log()
+    held = re.findall(r"drain: waiting for requests in flight busy=0 open=(\d+)", log)
+    report(f"keep-alive behind HAProxy: vigil exited {exited - term:.2f}s after SIGTERM "
+           f"(drain delay 1s, timeout 15s) with {held[-1] if held else '?'} idle pooled connections open")
+    assert code == 143, log
+    assert held and int(held[-1]) >= 1, f"no idle pooled connection was open at the end of the drain:\n{log}"
+    assert exited - term < 4.0, f"vigil exited {exited - term:.2f}s after SIGTERM, DRAIN_TIMEOUT=15s\n{log}"
+    assert counts["requests"] > 100, counts
+    assert counts["failed"] == 0, f"{counts}\n{failing_log_lines(c.workdir)}"
+
+
 # ----------------------------------------------------------------------------------------------
 # manual drain, blue-green
 
@@ -168,10 +200,7 @@ def test_manual_drain_takes_the_instance_out_without_stopping_it(cluster):
     c = cluster()
     a = c.start(startup_delay=0.2, name="a")
     b = c.start(startup_delay=0.2, name="b")
-    for i in (a, b):
-        c.add(i)
-    for i in (a, b):
-        c.wait_up(i)
+    c.add_all_up(a, b)
     load = Load(c.url, c.workdir, connections=4, pause_ms=20)
     try:
         time.sleep(0.5)

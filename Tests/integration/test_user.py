@@ -10,7 +10,9 @@ import tempfile
 
 import pytest
 
+from vigiltest.drain import demo_under_vigil, stop_across
 from vigiltest.http import curl
+from vigiltest.paths import SYSTEM_PYTHON
 from vigiltest.vigil import Vigil, run_vigil
 from vigiltest.waiting import wait_until
 
@@ -101,3 +103,17 @@ def test_without_the_privilege_it_is_a_configuration_error_unless_already_that_u
     code, _, err = run_vigil("--", "sh", "-c", "id -u", env={"VIGIL_USER": "nobody", "VIGIL_LISTEN": "off"},
                              prefix=unprivileged)
     assert code == 0, err
+
+
+def test_as_the_user_the_drain_still_sees_requests_in_flight(tmp_path):
+    """sock_diag needs no privilege for the sockets of vigil's own network namespace: after the
+    switch to nobody, the drain still tells the idle keep-alive connection from the busy one."""
+    vigil, port = demo_under_vigil(tmp_path, env={"VIGIL_USER": "nobody"}, python=SYSTEM_PYTHON)
+    uids = ids(vigil.pid)[0]
+    stop = stop_across(vigil, port, idle=1, slow_ms=1500)
+    assert uids == ["65534"] * 4
+    assert stop.answer["status"] == 200 and stop.code == 143, (stop.answer, stop.log)
+    assert stop.answer["at"] - 0.05 <= stop.exited < stop.answer["at"] + 2, stop.log
+    assert f"drain: waiting for requests in flight busy=1 open=2 ports={port}" in stop.log
+    assert f"drain: waiting for requests in flight busy=0 open=2 ports={port}" in stop.log
+    assert "sock_diag is not available" not in stop.log

@@ -24,12 +24,13 @@ class HAProxy:
     checks before it gets any request (enabling first would put it UP before any check)."""
 
     def __init__(self, workdir, check_path="/readyz", slots=8, inter="200ms", fall=2, rise=2, log=True, mode="http",
-                 server=None, nbthread=None):
+                 server=None, nbthread=None, server_options=""):
         """MODE "http" re-routes every request; "tcp" balances connections, as kube-proxy does: a
         client's keep-alive connection stays on its server until one side closes it.
 
         SERVER ("127.0.0.1:8081") makes it a plain sidecar instead: that one server, enabled and
-        unchecked, in place of the slots. NBTHREAD sets `nbthread` (default: one per CPU)."""
+        unchecked, in place of the slots. NBTHREAD sets `nbthread` (default: one per CPU).
+        SERVER_OPTIONS: more `default-server` keywords for the slots (`pool-purge-delay 60s`)."""
         self.workdir = workdir
         self.sockdir = tempfile.mkdtemp(prefix="vigil-hx-")  # unix socket paths must stay short
         self.socket_path = os.path.join(self.sockdir, "admin.sock")
@@ -47,7 +48,7 @@ class HAProxy:
         threads = f"    nbthread {nbthread}\n" if nbthread else ""
         checks = f"""    option httpchk GET {check_path}
     http-check expect status 200
-    default-server inter {inter} fastinter {inter} downinter {inter} fall {fall} rise {rise}
+    default-server inter {inter} fastinter {inter} downinter {inter} fall {fall} rise {rise} {server_options}
 """ if check_path else ""
         config = f"""global
     stats socket {self.socket_path} level admin

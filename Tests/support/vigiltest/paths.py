@@ -7,6 +7,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.a
 VIGIL = os.path.abspath(os.environ.get("VIGIL_BIN") or os.path.join(ROOT, "out", "vigil"))
 DEMO_APP = os.path.join(ROOT, "examples", "demo-app", "app.py")
 PYTHON = sys.executable or "python3"
+# The system's Python, which every user may run (a pyenv one may live in root's home): for apps
+# started as another user (VIGIL_USER).
+SYSTEM_PYTHON = "/usr/bin/python3"
 
 
 def tool(name):

@@ -24,7 +24,7 @@ class Cluster:
     """HAProxy plus the instances started through it; closing ends them all."""
 
     def __init__(self, workdir=None, init="vigil", check_path=None, slots=8, inter="200ms", fall=2, rise=2,
-                 mode="http"):
+                 mode="http", server_options=""):
         self._own_workdir = workdir is None
         self.workdir = workdir or tempfile.mkdtemp(prefix="vigil-e2e-")
         os.makedirs(self.workdir, exist_ok=True)
@@ -32,7 +32,7 @@ class Cluster:
         if check_path is None:
             check_path = "/readyz" if init == "vigil" else "/health"
         self.haproxy = HAProxy(self.workdir, check_path=check_path, slots=slots, inter=inter, fall=fall, rise=rise,
-                               mode=mode)
+                               mode=mode, server_options=server_options)
         self.instances = []
 
     @property
@@ -56,6 +56,13 @@ class Cluster:
             raise AssertionError(f"{error}\ninstance log:\n{instance.log()[-3000:]}") from None
         self.haproxy.activate(instance.slot)
         return up
+
+    def add_all_up(self, *instances):
+        """Adds each instance to HAProxy, then waits until each is UP (their checks run meanwhile)."""
+        for instance in instances:
+            self.add(instance)
+        for instance in instances:
+            self.wait_up(instance)
 
     def close(self, keep_workdir=True):
         for instance in self.instances:

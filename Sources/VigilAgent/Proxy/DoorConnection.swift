@@ -92,11 +92,13 @@ final class DoorConnection: ChannelInboundHandler, RemovableChannelHandler {
         self.exchange = nil
         state.busy = false
         state.lastActivity = context.eventLoop.now
-        let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
-        if close {
-            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
-        } else {
-            armDeadline()
+        guard close else {
+            // No promise: the keep-alive case, every request, needs none.
+            context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            return armDeadline()
+        }
+        context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
         }
     }
 

@@ -105,25 +105,17 @@ final class UpstreamPool {
     }
 
     /// A connection to the app: with the HTTP/1.1 client codec, or bare for a tunnel.
+    /// Replaces the socket connection (the in-process tests hand out `EmbeddedChannel`s, set up
+    /// with `configure`).
+    var connector: ((_ http: Bool) -> EventLoopFuture<Channel>)? = nil
+
     func connect(http: Bool) -> EventLoopFuture<Channel> {
+        if let connector { return connector(http) }
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(connectTimeout)
             .channelOption(ChannelOptions.allowRemoteHalfClosure, value: !http)
             .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    guard http else { return }
-                    let sync = channel.pipeline.syncOperations
-                    // The door sets every framing header itself: the encoder must not add any.
-                    var encoder = HTTPRequestEncoder.Configuration()
-                    encoder.automaticallySetFramingHeaders = false
-                    try sync.addHandler(HTTPRequestEncoder(configuration: encoder))
-                    try sync.addHandler(
-                        ByteToMessageHandler(
-                            HTTPResponseDecoder(
-                                leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward
-                            )))
-                    try sync.addHandler(UpstreamHandler())
-                }
+                channel.eventLoop.makeCompletedFuture { if http { try Self.configure(channel) } }
             }
         switch upstream {
         case .unix(let path):
@@ -137,5 +129,18 @@ final class UpstreamPool {
                 bootstrap.connect(to: $0)
             }.nonisolated()
         }
+    }
+
+    /// An HTTP/1.1 connection to the app: the codec, then the handler that reports to the exchange.
+    static func configure(_ channel: Channel) throws {
+        let sync = channel.pipeline.syncOperations
+        // The door sets every framing header itself: the encoder must not add any.
+        var encoder = HTTPRequestEncoder.Configuration()
+        encoder.automaticallySetFramingHeaders = false
+        try sync.addHandler(HTTPRequestEncoder(configuration: encoder))
+        try sync.addHandler(
+            ByteToMessageHandler(
+                HTTPResponseDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .forward)))
+        try sync.addHandler(UpstreamHandler())
     }
 }

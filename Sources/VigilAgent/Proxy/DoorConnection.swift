@@ -24,9 +24,7 @@ final class DoorConnection: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
-        clientAddress = context.channel.remoteAddress?.ipAddress.map {
-            $0.hasPrefix("::ffff:") ? String($0.dropFirst(7)) : $0
-        }
+        clientAddress = context.channel.remoteAddress?.clientIP
         armDeadline()
     }
 

@@ -55,12 +55,7 @@ final class FrontDoor {
         let address = settings.listen
         let this = NIOLoopBound(self, eventLoop: loop)
         let loop = self.loop
-        let host = address.host.isEmpty ? "::" : address.host == "localhost" ? "127.0.0.1" : address.host
-        var bound = Self.bootstrap(loop, this).bind(host: host, port: address.port)
-        if address.host.isEmpty {
-            bound = bound.flatMapError { _ in Self.bootstrap(loop, this).bind(host: "0.0.0.0", port: address.port) }
-        }
-        return bound.assumeIsolated().map { channel in
+        return Listening.bind(address) { Self.bootstrap(loop, this) }.assumeIsolated().map { channel in
             self.listeners.append(channel)
             return channel.localAddress?.port ?? address.port
         }.nonisolated()

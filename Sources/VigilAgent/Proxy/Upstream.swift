@@ -97,8 +97,6 @@ final class UpstreamPool {
         idle.append(connection)
     }
 
-    var idleCount: Int { idle.count }
-
     func closeIdle() {
         for connection in idle { connection.channel.close(promise: nil) }
         idle.removeAll()

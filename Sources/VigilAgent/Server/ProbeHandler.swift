@@ -127,8 +127,7 @@ final class ProbeHandler: ChannelInboundHandler {
 
     /// Every admin call is logged with its caller: address, and user agent when it sent one.
     private func log(_ line: String, status: Int, channel: Channel, userAgent: String?) {
-        var address = channel.remoteAddress?.ipAddress ?? "?"
-        if address.hasPrefix("::ffff:") { address.removeFirst("::ffff:".count) }
+        let address = channel.remoteAddress?.clientIP ?? "?"
         let level: Logger.Level = status == 403 ? .warning : .info
         var metadata: Logger.Metadata = ["client": "\(address)"]
         if let userAgent { metadata["user_agent"] = "\(userAgent.prefix(100))" }

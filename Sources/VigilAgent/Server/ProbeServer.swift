@@ -43,18 +43,7 @@ final class ProbeServer {
     func bind(_ address: HostPort) -> EventLoopFuture<Int> {
         let this = NIOLoopBound(self, eventLoop: loop)
         let loop = self.loop
-        let host: String
-        switch address.host {
-        case "": host = "::"
-        case "localhost": host = "127.0.0.1"
-        default: host = address.host
-        }
-        var bound = Self.bootstrap(loop, this).bind(host: host, port: address.port)
-        if address.host.isEmpty {
-            // No IPv6 in this network namespace: all IPv4 interfaces then.
-            bound = bound.flatMapError { _ in Self.bootstrap(loop, this).bind(host: "0.0.0.0", port: address.port) }
-        }
-        return bound.assumeIsolated().map { channel in
+        return Listening.bind(address) { Self.bootstrap(loop, this) }.assumeIsolated().map { channel in
             self.channels.append(channel)
             return channel.localAddress?.port ?? address.port
         }.nonisolated()

@@ -36,10 +36,6 @@ public enum ForwardingRules {
     }
 
     /// The `Upgrade` protocol a request asks for (`websocket`), when `Connection` names it too.
-    public static func upgradeRequested(_ headers: Headers) -> String? {
-        upgradeRequested(headers, tokens: connectionTokens(headers))
-    }
-
     private static func upgradeRequested(_ headers: Headers, tokens: Set<String>) -> String? {
         guard tokens.contains("upgrade") else { return nil }
         return headers.first { HeaderName.matches($0.name, "upgrade") }?.value
